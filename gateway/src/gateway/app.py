@@ -1,0 +1,68 @@
+"""The gateway application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gateway import keys
+from gateway.cookies import cookie_name
+from gateway.health import HealthProbe
+from gateway.middlewares import cors, csrf, json_errors, request_context, session_cookie
+from gateway.openapi import build_openapi
+from gateway.routes import ROUTES
+from gateway.security import security_headers
+from gateway.settings import GatewaySettings
+from gateway.spa import WebApp
+from gateway.views import system
+from imagetools_common import __version__
+from imagetools_common.contracts import BACKEND_SERVICES
+from imagetools_common.rpc import REQUEST_ID_HEADER, RpcClient, connection
+
+# Room for multipart framing around the largest image.
+BODY_OVERHEAD = 1024 * 1024
+
+
+async def _nats(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    async with connection(settings.nats_url, "gateway", settings.max_upload_bytes) as nc:
+        app[keys.NATS_CONNECTION] = nc
+        app[keys.RPC] = RpcClient(nc)
+        app[keys.HEALTH] = HealthProbe(nc, BACKEND_SERVICES)
+        yield
+
+
+async def _finish_headers(request: web.Request, response: web.StreamResponse) -> None:
+    settings = request.app[keys.SETTINGS]
+    response.headers.update(security_headers(request.path, settings.https))
+    if request_id := request.get(keys.REQUEST_ID):
+        response.headers[REQUEST_ID_HEADER] = request_id
+    if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+
+
+def create_app(settings: GatewaySettings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_upload_bytes + BODY_OVERHEAD,
+        middlewares=[request_context, session_cookie, json_errors, cors, csrf],
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.WEB_APP] = WebApp(settings.web_dist_dir)
+    app[keys.OPENAPI] = build_openapi(ROUTES, version=__version__, cookie=cookie_name(settings.https))
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+    app.router.add_get("/api/v1/docs/init.js", system.docs_init)
+    # Last: everything else is the web app (or a JSON 404 under /api).
+    app.router.add_route("*", "/{tail:.*}", _spa_or_405)
+    app.cleanup_ctx.append(_nats)
+    app.on_response_prepare.append(_finish_headers)
+    return app
+
+
+async def _spa_or_405(request: web.Request) -> web.StreamResponse:
+    if request.method not in ("GET", "HEAD"):
+        if request.path.startswith("/api/"):
+            raise web.HTTPNotFound()
+        raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD"])
+    return await request.app[keys.WEB_APP].handle(request)

@@ -1,0 +1,68 @@
+"""What /health reports: every backend service and how many replicas answered a ping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+from nats.aio.client import Client as NATS
+from pydantic import BaseModel, Field
+
+from imagetools_common import __version__
+from imagetools_common.contracts.base import ServiceSpec
+from imagetools_common.rpc import Instance, ping_all
+
+
+class ServiceHealth(BaseModel):
+    replicas: int = Field(description="Instances that answered a ping")
+    versions: list[str] = Field(description="Versions those instances run")
+
+
+class HealthReport(BaseModel):
+    status: str = Field(description="healthy, or unhealthy when anything is missing")
+    version: str = Field(description="Gateway version")
+    services: dict[str, ServiceHealth] = Field(description="Each service, the gateway included")
+    missing: list[str] = Field(default_factory=list, description="What did not answer")
+
+
+def summarise(expected: Sequence[ServiceSpec], found: Mapping[str, list[Instance]], bus_up: bool) -> HealthReport:
+    """Pure: the report for what answered."""
+    services = {"gateway": ServiceHealth(replicas=1, versions=[__version__])}
+    missing = [] if bus_up else ["nats"]
+    for spec in expected:
+        instances = found.get(spec.name, [])
+        services[spec.name] = ServiceHealth(
+            replicas=len(instances), versions=sorted({i.version for i in instances})
+        )
+        if not instances:
+            missing.append(spec.name)
+    return HealthReport(
+        status="unhealthy" if missing else "healthy", version=__version__, services=services, missing=missing
+    )
+
+
+class HealthProbe:
+    """Pings the bus at most once per ``ttl`` seconds however many browsers poll /health."""
+
+    def __init__(self, nc: NATS, expected: Sequence[ServiceSpec], *, window: float = 0.4, ttl: float = 1.0) -> None:
+        self._nc = nc
+        self._expected = expected
+        self._window = window
+        self._ttl = ttl
+        self._cached: tuple[float, HealthReport] | None = None
+        self._inflight: asyncio.Task[HealthReport] | None = None
+
+    async def report(self) -> HealthReport:
+        loop = asyncio.get_running_loop()
+        if self._cached and loop.time() - self._cached[0] < self._ttl:
+            return self._cached[1]
+        if self._inflight is None:
+            self._inflight = asyncio.create_task(self._probe())
+            self._inflight.add_done_callback(lambda _: setattr(self, "_inflight", None))
+        return await asyncio.shield(self._inflight)
+
+    async def _probe(self) -> HealthReport:
+        found = await ping_all(self._nc, window=self._window)
+        report = summarise(self._expected, found, self._nc.is_connected)
+        self._cached = (asyncio.get_running_loop().time(), report)
+        return report

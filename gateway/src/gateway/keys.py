@@ -1,0 +1,28 @@
+"""Typed application and request state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+
+from imagetools_common.rpc import RpcClient
+
+if TYPE_CHECKING:
+    from gateway.health import HealthProbe
+    from gateway.settings import GatewaySettings
+    from gateway.spa import WebApp
+
+SETTINGS: web.AppKey[GatewaySettings] = web.AppKey("settings")
+NATS_CONNECTION = web.AppKey("nats", NATS)
+RPC = web.AppKey("rpc", RpcClient)
+HEALTH: web.AppKey[HealthProbe] = web.AppKey("health")
+WEB_APP: web.AppKey[WebApp] = web.AppKey("web_app")
+
+# Per-request state, set by middlewares and views.
+REQUEST_ID = "imagetools.request_id"
+SESSION = "imagetools.session"
+NEW_SESSION_TOKEN = "imagetools.new_session_token"
+CLEAR_SESSION_COOKIE = "imagetools.clear_session_cookie"
+OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")

@@ -1,0 +1,125 @@
+"""The OpenAPI document, generated from the route table and the pydantic models it names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from gateway.http import ErrorBody
+from gateway.security import CSRF_HEADER, CSRF_HEADER_VALUE, SAFE_METHODS
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+_ERROR_TEXT = {
+    400: "Malformed request",
+    401: "Not authorised",
+    403: "Refused (cross-site or forbidden)",
+    404: "Not found",
+    409: "Conflict or quota exceeded",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid field",
+    429: "Too many requests",
+    503: "A service is unavailable",
+    504: "A service timed out",
+}
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """One public endpoint: how it is served and how it is documented."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    content_type: str = "application/json"
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def openapi_path(self) -> str:
+        return _PARAM.sub(r"{\1}", self.path)
+
+
+def _operation(route: ApiRoute) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "tags": [route.tag],
+        "operationId": route.handler.__name__,
+        "responses": {},
+    }
+    if route.description:
+        op["description"] = route.description
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PARAM.findall(route.path)
+    ]
+    if route.method not in SAFE_METHODS:
+        params.append(
+            {
+                "name": CSRF_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "Cross-site request guard",
+                "schema": {"type": "string", "enum": [CSRF_HEADER_VALUE]},
+            }
+        )
+    if params:
+        op["parameters"] = params
+    if route.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}},
+        }
+    ok: dict[str, Any] = {"description": "Success"}
+    if route.response is not None:
+        ok["content"] = {route.content_type: {"schema": {"$ref": f"#/components/schemas/{route.response.__name__}"}}}
+    op["responses"][str(route.status)] = ok
+    error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for status in route.errors:
+        op["responses"][str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
+    return op
+
+
+def build_openapi(routes: Sequence[ApiRoute], *, version: str, cookie: str) -> dict[str, Any]:
+    """An OpenAPI 3.1 document for ``routes``."""
+    models: set[type[BaseModel]] = {ErrorBody}
+    for route in routes:
+        models.update(m for m in (route.body, route.response) if m is not None)
+    _, schemas = models_json_schema(
+        [(m, "serialization") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ImageTools API",
+            "version": version,
+            "description": (
+                "Every call is made by an anonymous browser session identified by a cookie the server "
+                "issues on first use. Errors always have the ErrorBody shape."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": cookie}},
+        },
+        "security": [{"session": []}],
+    }

@@ -1,0 +1,30 @@
+"""Bodies of the public HTTP API (the wire contracts between services live in common)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, JsonValue
+
+
+class Limits(BaseModel):
+    max_images: int = Field(description="Images a session may hold")
+    max_upload_mb: int = Field(description="Largest upload, in MiB")
+    expiry_days: int = Field(description="Days a session lives")
+
+
+class SessionView(BaseModel):
+    created_at: datetime = Field(description="When this browser session began")
+    expires_at: datetime = Field(description="When it and all its images are deleted")
+    image_count: int = Field(description="Images it holds now")
+    limits: Limits
+    version: str = Field(description="Server version")
+
+
+class SettingBody(BaseModel):
+    value: JsonValue = Field(description="Any JSON value up to 16 KiB")
+
+
+class SettingView(BaseModel):
+    key: str
+    value: JsonValue = Field(description="null when unset")

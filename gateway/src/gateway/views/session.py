@@ -1,0 +1,87 @@
+"""The browser session: its state, ending it, and its UI settings."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from gateway import keys
+from gateway.cookies import current_session
+from gateway.http import json_model, read_json
+from gateway.schemas import Limits, SessionView, SettingBody, SettingView
+from imagetools_common import __version__
+from imagetools_common.contracts import image, session
+from imagetools_common.errors import NotFound, ValidationFailed
+
+# The browser may only touch its own UI preferences; other keys belong to the services.
+_UI_KEY = re.compile(r"^ui\.[a-z0-9_.\-]{1,60}$")
+
+
+async def get_session(request: web.Request) -> web.Response:
+    """The session (issued on first use), its limits and how many images it holds."""
+    info = await current_session(request)
+    assert info is not None
+    settings = request.app[keys.SETTINGS]
+    count = await request.app[keys.RPC].call(image.COUNT, session.SessionRef(session_id=info.id))
+    view = SessionView(
+        created_at=info.created_at,
+        expires_at=info.expires_at,
+        image_count=count.count,
+        limits=Limits(
+            max_images=settings.max_images_per_session,
+            max_upload_mb=settings.max_upload_size_mb,
+            expiry_days=settings.session_expiry_days,
+        ),
+        version=__version__,
+    )
+    return json_model(view)
+
+
+async def delete_session(request: web.Request) -> web.Response:
+    """End the session now: its images and everything else it owns are deleted with it."""
+    info = await current_session(request, create=False)
+    if info is not None:
+        try:
+            await request.app[keys.RPC].call(session.END, session.SessionRef(session_id=info.id))
+        except NotFound:
+            pass  # ended concurrently: the outcome the caller asked for
+    request[keys.CLEAR_SESSION_COOKIE] = True
+    return web.Response(status=204)
+
+
+def _ui_key(request: web.Request) -> str:
+    key = request.match_info["key"]
+    if not _UI_KEY.match(key):
+        raise ValidationFailed("key: must look like ui.name (lower case, digits, . _ -)", details={"field": "key"})
+    return key
+
+
+async def get_setting(request: web.Request) -> web.Response:
+    """A UI preference of this session (null when unset)."""
+    key = _ui_key(request)
+    info = await current_session(request)
+    assert info is not None
+    found = await request.app[keys.RPC].call(session.GET_SETTING, session.SettingRef(session_id=info.id, key=key))
+    return json_model(SettingView(key=found.key, value=found.value))
+
+
+async def put_setting(request: web.Request) -> web.Response:
+    """Store a UI preference of this session."""
+    key = _ui_key(request)
+    body = await read_json(request, SettingBody)
+    info = await current_session(request)
+    assert info is not None
+    stored = await request.app[keys.RPC].call(
+        session.PUT_SETTING, session.PutSetting(session_id=info.id, key=key, value=body.value)
+    )
+    return json_model(SettingView(key=stored.key, value=stored.value))
+
+
+async def delete_setting(request: web.Request) -> web.Response:
+    """Forget a UI preference of this session."""
+    key = _ui_key(request)
+    info = await current_session(request)
+    assert info is not None
+    await request.app[keys.RPC].call(session.DELETE_SETTING, session.SettingRef(session_id=info.id, key=key))
+    return web.Response(status=204)

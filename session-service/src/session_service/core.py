@@ -1,0 +1,51 @@
+"""Pure session rules: tokens, hashing, expiry and settings limits. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from pydantic import JsonValue
+
+from imagetools_common.errors import ValidationFailed
+
+TOKEN_BYTES = 32  # 256 bits: far past the 128-bit floor for self-made session ids
+_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{43}$")  # base64url of 32 bytes, unpadded
+TOUCH_INTERVAL = timedelta(minutes=1)
+MAX_SETTING_BYTES = 16 * 1024
+
+
+def new_token() -> str:
+    """A fresh opaque session token for the cookie."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def is_well_formed(token: str) -> bool:
+    """Whether ``token`` could have come from ``new_token``; anything else never reaches the database."""
+    return bool(_TOKEN.match(token))
+
+
+def hash_token(token: str) -> bytes:
+    """What the database stores instead of the token (high entropy, so no salt or stretching is needed)."""
+    return hashlib.sha256(token.encode("ascii")).digest()
+
+
+def expires_at(created_at: datetime, expiry_days: int) -> datetime:
+    """Sessions expire a fixed time after they begin: a privacy promise, not an idle timer."""
+    return created_at + timedelta(days=expiry_days)
+
+
+def needs_touch(last_seen_at: datetime, now: datetime) -> bool:
+    """last_seen is kept to the minute, so a busy session costs one write a minute, not one per request."""
+    return now - last_seen_at >= TOUCH_INTERVAL
+
+
+def check_setting_value(value: JsonValue) -> None:
+    size = len(json.dumps(value, separators=(",", ":")).encode())
+    if size > MAX_SETTING_BYTES:
+        raise ValidationFailed(
+            f"setting value is {size} bytes; the limit is {MAX_SETTING_BYTES}", details={"field": "value"}
+        )
