@@ -42,7 +42,7 @@ def test_json_lines_carry_service_and_bound_context(capsys: pytest.CaptureFixtur
             logging.getLogger("aiohttp.server").warning("stdlib line")
         lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
     finally:
-        structlog.reset_defaults()
+        configure_logging("test", "DEBUG", "console")
     assert lines[0]["event"] == "hello" and lines[0]["service"] == "unit-service"
     assert lines[0]["request_id"] == "rid-1" and lines[0]["api_key"] == REDACTED
     assert lines[1]["event"] == "stdlib line" and lines[1]["service"] == "unit-service"

@@ -22,8 +22,8 @@ log = get_logger("imagetools.migrations")
 
 # One lock for every schema: migrations are rare and cross-schema foreign keys need an order.
 LOCK_KEY = 0x1A6E_7001
-_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-_SCHEMA = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_NAME = re.compile(r"(\d{3})_([a-z0-9_]+)\.sql")
+_SCHEMA = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 class MigrationError(RuntimeError):
@@ -45,7 +45,7 @@ def discover(directory: Path) -> list[Migration]:
     """The migrations in ``directory`` in order; gaps, duplicates and stray files are errors."""
     found: list[Migration] = []
     for path in sorted(directory.glob("*.sql")):
-        match = _NAME.match(path.name)
+        match = _NAME.fullmatch(path.name)
         if not match:
             raise MigrationError(f"{path.name}: migration files are named NNN_description.sql")
         found.append(Migration(int(match.group(1)), match.group(2), path.read_text()))
@@ -70,7 +70,7 @@ async def migrate(
     pool: asyncpg.Pool, schema: str, directory: Path, *, requires: tuple[str, ...] = (), wait: float = 60.0
 ) -> list[int]:
     """Bring ``schema`` up to date; return the versions applied now."""
-    if not _SCHEMA.match(schema):
+    if not _SCHEMA.fullmatch(schema):
         raise MigrationError(f"invalid schema name {schema!r}")
     migrations = discover(directory)
     applied_now: list[int] = []

@@ -53,16 +53,22 @@ def create_app(settings: GatewaySettings) -> web.Application:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)
     app.router.add_get("/api/v1/docs/init.js", system.docs_init)
-    # Last: everything else is the web app (or a JSON 404 under /api).
-    app.router.add_route("*", "/{tail:.*}", _spa_or_405)
+    # Last: everything else is the web app (or a JSON 404/405 under /api).
+    app.router.add_route("*", "/{tail:.*}", _fallback)
     app.cleanup_ctx.append(_nats)
     app.on_response_prepare.append(_finish_headers)
     return app
 
 
-async def _spa_or_405(request: web.Request) -> web.StreamResponse:
-    if request.method not in ("GET", "HEAD"):
-        if request.path.startswith("/api/"):
-            raise web.HTTPNotFound()
-        raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD"])
-    return await request.app[keys.WEB_APP].handle(request)
+async def _fallback(request: web.Request) -> web.StreamResponse:
+    """The web app for GET; otherwise 405 when the path exists with other methods, else 404."""
+    if request.method in ("GET", "HEAD"):
+        return await request.app[keys.WEB_APP].handle(request)
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+    if allowed or not request.path.startswith("/api/"):
+        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed or {"GET", "HEAD"}))
+    raise web.HTTPNotFound()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from nats.aio.client import Client as NATS
 
+from imagetools_common.contracts.session import SessionInfo
 from imagetools_common.rpc import RpcClient
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ HEALTH: web.AppKey[HealthProbe] = web.AppKey("health")
 WEB_APP: web.AppKey[WebApp] = web.AppKey("web_app")
 
 # Per-request state, set by middlewares and views.
-REQUEST_ID = "imagetools.request_id"
-SESSION = "imagetools.session"
-NEW_SESSION_TOKEN = "imagetools.new_session_token"
-CLEAR_SESSION_COOKIE = "imagetools.clear_session_cookie"
+REQUEST_ID = web.RequestKey("request_id", str)
+SESSION: web.RequestKey[SessionInfo | None] = web.RequestKey("session")
+NEW_SESSION_TOKEN = web.RequestKey("new_session_token", str)
+CLEAR_SESSION_COOKIE = web.RequestKey("clear_session_cookie", bool)
 OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")

@@ -13,7 +13,7 @@ from pydantic import JsonValue
 from imagetools_common.errors import ValidationFailed
 
 TOKEN_BYTES = 32  # 256 bits: far past the 128-bit floor for self-made session ids
-_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{43}$")  # base64url of 32 bytes, unpadded
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{43}")  # base64url of 32 bytes, unpadded
 TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_SETTING_BYTES = 16 * 1024
 
@@ -25,7 +25,7 @@ def new_token() -> str:
 
 def is_well_formed(token: str) -> bool:
     """Whether ``token`` could have come from ``new_token``; anything else never reaches the database."""
-    return bool(_TOKEN.match(token))
+    return bool(_TOKEN.fullmatch(token))
 
 
 def hash_token(token: str) -> bytes:

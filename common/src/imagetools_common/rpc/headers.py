@@ -12,7 +12,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 ERROR_HEADER = "Nats-Service-Error"
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 
 
 def new_request_id() -> str:
@@ -21,7 +21,7 @@ def new_request_id() -> str:
 
 def accept_request_id(candidate: str | None) -> str:
     """Keep a caller's request id when it is short and plain, otherwise make a new one."""
-    if candidate and _REQUEST_ID.match(candidate):
+    if candidate and _REQUEST_ID.fullmatch(candidate):
         return candidate
     return new_request_id()
 

@@ -20,7 +20,13 @@ from nats.aio.client import Client as NATS
 
 from imagetools_common.db import create_pool
 from imagetools_common.embedded import EmbeddedNats, EmbeddedPostgres, drop_database, ensure_database, find_project_file
+from imagetools_common.logs import configure_logging
 from imagetools_common.rpc import connect
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Route structlog through the standard library so caplog sees every line, as in production."""
+    configure_logging("test", "DEBUG", "console")
+
 
 # A loop that stalls this long is a bug (blocking I/O or CPU work on the event loop).
 LOOP_BLOCK_LIMIT = 1.0

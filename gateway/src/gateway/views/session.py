@@ -15,7 +15,7 @@ from imagetools_common.contracts import image, session
 from imagetools_common.errors import NotFound, ValidationFailed
 
 # The browser may only touch its own UI preferences; other keys belong to the services.
-_UI_KEY = re.compile(r"^ui\.[a-z0-9_.\-]{1,60}$")
+_UI_KEY = re.compile(r"ui\.[a-z0-9_.\-]{1,60}")
 
 
 async def get_session(request: web.Request) -> web.Response:
@@ -52,7 +52,7 @@ async def delete_session(request: web.Request) -> web.Response:
 
 def _ui_key(request: web.Request) -> str:
     key = request.match_info["key"]
-    if not _UI_KEY.match(key):
+    if not _UI_KEY.fullmatch(key):
         raise ValidationFailed("key: must look like ui.name (lower case, digits, . _ -)", details={"field": "key"})
     return key
 

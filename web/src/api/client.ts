@@ -1,0 +1,178 @@
+import type { ApiErrorBody, HealthBody, HealthResult, SessionInfo } from './types'
+
+/** The subset of `fetch` the client uses; tests pass their own. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
+
+/** The gateway's CSRF check rejects state-changing requests without this header. */
+export const CSRF_HEADER = 'X-Requested-With'
+export const CSRF_VALUE = 'ImageTools'
+
+export interface ApiErrorInit {
+  code: string
+  message: string
+  /** HTTP status; 0 when no response arrived at all. */
+  status: number
+  requestId?: string | null
+}
+
+/** A failed API call, carrying the server's error envelope (or a stand-in for one). */
+export class ApiError extends Error {
+  readonly code: string
+  readonly status: number
+  /** Quote this when reporting a problem: it ties the failure to the server's logs. */
+  readonly requestId: string | null
+
+  constructor({ code, message, status, requestId = null }: ApiErrorInit) {
+    super(message)
+    this.name = 'ApiError'
+    this.code = code
+    this.status = status
+    this.requestId = requestId
+  }
+}
+
+export interface RequestOptions {
+  /** Serialised as JSON. */
+  body?: unknown
+  signal?: AbortSignal
+}
+
+const NETWORK_MESSAGE = "Can't reach the ImageTools server. Check your connection and try again."
+
+/** Used when an error response is not the API's JSON envelope, e.g. a reverse proxy's 502 page. */
+function fallbackMessage(status: number): string {
+  if (status === 413) return 'That is too large for the server to accept.'
+  if (status === 429) return 'Too many requests. Please wait a moment and try again.'
+  if (status >= 500) return `The server had a problem (HTTP ${status}). Please try again shortly.`
+  return `The request failed (HTTP ${status}).`
+}
+
+function isErrorBody(value: unknown): value is ApiErrorBody {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return false
+  const error = (value as { error: unknown }).error
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  )
+}
+
+/** Turns a non-2xx response into an ApiError, whatever its body looks like. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  const headerRequestId = response.headers.get('X-Request-ID')
+  let body: unknown = null
+  try {
+    body = await response.json()
+  } catch {
+    // Not JSON (an HTML error page from a proxy, an empty body): use the fallback below.
+  }
+  if (isErrorBody(body)) {
+    return new ApiError({
+      code: body.error.code,
+      message: body.error.message,
+      status: response.status,
+      requestId: body.error.request_id ?? headerRequestId,
+    })
+  }
+  return new ApiError({
+    code: `http_${response.status}`,
+    message: fallbackMessage(response.status),
+    status: response.status,
+    requestId: headerRequestId,
+  })
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError'
+}
+
+/**
+ * Typed access to the gateway. Every call is same-origin with the session cookie; every
+ * non-GET call carries the CSRF header. Failures are thrown as ApiError, except aborts,
+ * which are rethrown untouched so that callers can ignore requests they cancelled.
+ */
+export class ApiClient {
+  // Late-bound so that a stubbed global fetch (tests) or a polyfill is picked up, and so
+  // that window.fetch is never called with a foreign `this` ("Illegal invocation").
+  constructor(private readonly fetchFn: FetchLike = (input, init) => globalThis.fetch(input, init)) {}
+
+  async request<T>(method: string, path: string, { body, signal }: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = CSRF_VALUE
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+
+    let response: Response
+    try {
+      response = await this.fetchFn(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        signal,
+      })
+    } catch (error) {
+      if (isAbort(error)) throw error
+      throw new ApiError({ code: 'network_error', message: NETWORK_MESSAGE, status: 0 })
+    }
+
+    if (!response.ok) throw await errorFromResponse(response)
+    if (response.status === 204) return undefined as T
+    try {
+      return (await response.json()) as T
+    } catch {
+      throw new ApiError({
+        code: 'invalid_response',
+        message: 'The server sent a response the app could not read.',
+        status: response.status,
+        requestId: response.headers.get('X-Request-ID'),
+      })
+    }
+  }
+
+  getSession(signal?: AbortSignal): Promise<SessionInfo> {
+    return this.request<SessionInfo>('GET', '/api/v1/session', { signal })
+  }
+
+  /** Ends the session and deletes everything in it; the next getSession starts a new one. */
+  deleteSession(): Promise<void> {
+    return this.request<void>('DELETE', '/api/v1/session')
+  }
+
+  /** Never throws: any failure to get a usable answer is reported as 'offline'. */
+  async health(signal?: AbortSignal): Promise<HealthResult> {
+    try {
+      const response = await this.fetchFn('/health', {
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+        signal,
+      })
+      if (response.ok) return { status: 'healthy' }
+      if (response.status === 503) {
+        const body = (await response.json().catch(() => null)) as HealthBody | null
+        // A 503 without the gateway's body comes from something in front of it.
+        if (body?.status === 'unhealthy') {
+          const missing = Array.isArray(body.missing) ? body.missing.filter((s) => typeof s === 'string') : []
+          return { status: 'degraded', missing }
+        }
+      }
+      return { status: 'offline' }
+    } catch {
+      return { status: 'offline' }
+    }
+  }
+}
+
+/** The app's client. Components reach the API through composables that default to this. */
+export const api = new ApiClient()
+
+/** Normalises anything caught around an API call, so the UI always has a message to show. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  return new ApiError({
+    code: 'client_error',
+    message: error instanceof Error ? error.message : 'Something went wrong.',
+    status: 0,
+  })
+}
