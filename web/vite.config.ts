@@ -1,6 +1,27 @@
 /// <reference types="vitest/config" />
-import { defineConfig, type ProxyOptions } from 'vite'
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { defineConfig, type Plugin, type ProxyOptions } from 'vite'
 import vue from '@vitejs/plugin-vue'
+
+// The gateway's /api/v1/docs page loads Swagger UI from /api-docs/: ship it with the app so the
+// docs work offline (no CDN), and only the two files the page uses.
+function swaggerUi(): Plugin {
+  const require = createRequire(import.meta.url)
+  const source = dirname(require.resolve('swagger-ui-dist/package.json'))
+  return {
+    name: 'imagetools-swagger-ui',
+    apply: 'build',
+    writeBundle(options) {
+      const target = join(options.dir ?? 'dist', 'api-docs')
+      mkdirSync(target, { recursive: true })
+      for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
+        copyFileSync(join(source, file), join(target, file))
+      }
+    },
+  }
+}
 
 // In development Vite serves the app and forwards the gateway's paths to it, so the browser
 // still sees a single origin. SERVER_PORT is the gateway's own setting (default 8081).
@@ -20,7 +41,7 @@ const toGateway: ProxyOptions = {
 }
 
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), swaggerUi()],
   server: {
     proxy: {
       '/api': toGateway,

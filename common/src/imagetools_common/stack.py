@@ -175,7 +175,7 @@ class Stack:
     async def stop(self) -> None:
         for process in reversed(self.processes):
             code = await process.stop()
-            log.info("stopped", process=process.name, code=code)
+            log.info("stopped", process=process.name, exit_code=code)
         self.processes.clear()
         if self.nats is not None:
             await self.nats.stop()

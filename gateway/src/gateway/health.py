@@ -54,7 +54,8 @@ class HealthProbe:
 
     async def report(self) -> HealthReport:
         loop = asyncio.get_running_loop()
-        if self._cached and loop.time() - self._cached[0] < self._ttl:
+        # A cached "healthy" is void the moment the gateway itself loses the bus.
+        if self._cached and loop.time() - self._cached[0] < self._ttl and self._nc.is_connected:
             return self._cached[1]
         if self._inflight is None:
             self._inflight = asyncio.create_task(self._probe())

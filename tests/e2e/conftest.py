@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from imagetools_common.embedded import find_project_file, free_port
+from imagetools_common.stack import Stack
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """The real built web app; the suite builds it first (make test), so its absence is a failure."""
+    dist = find_project_file("web/dist/index.html").parent
+    return dist
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    database_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    """The whole topology as separate processes, with its own NATS (so tests may restart it)."""
+    root = tmp_path_factory.mktemp("stack")
+    stack = Stack(
+        var_dir=root / "var",
+        log_dir=root / "logs",
+        env={
+            "DATABASE_URL": database_url,
+            "SERVER_PORT": str(free_port()),
+            "WEB_DIST_DIR": str(web_dist),
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+        },
+    )
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(
+        base_url=stack.gateway_url, cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium driven by Playwright (no downloaded browser)."""
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        await chromium.close()
