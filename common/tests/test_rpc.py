@@ -11,7 +11,14 @@ from pydantic import Field
 
 from imagetools_common.contracts.base import Endpoint, ServiceSpec, WireModel
 from imagetools_common.embedded import EmbeddedNats
-from imagetools_common.errors import BadGateway, BadRequest, Internal, NotFound, ServiceUnavailable, UpstreamTimeout
+from imagetools_common.errors import (
+    BadGateway,
+    BadRequest,
+    Internal,
+    NotFound,
+    ServiceUnavailable,
+    UpstreamTimeout,
+)
 from imagetools_common.rpc import (
     PayloadLimitTooSmall,
     RpcClient,
@@ -107,7 +114,9 @@ async def test_requests_run_concurrently(service: RpcService, nc: NATS) -> None:
     """Slow requests do not queue behind each other (micro alone would serialise them)."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    replies = await asyncio.gather(*(RpcClient(nc).call(ECHO, Ping(text=str(i), delay=0.5)) for i in range(20)))
+    replies = await asyncio.gather(
+        *(RpcClient(nc).call(ECHO, Ping(text=str(i), delay=0.5)) for i in range(20))
+    )
     assert [r.text for r in replies] == [str(i) for i in range(20)]
     assert loop.time() - started < 0.5 * 20 / 2  # far from serial: the point, not a speed limit
 
@@ -120,7 +129,7 @@ async def test_no_responders_is_service_unavailable_at_once(nc: NATS) -> None:
 
 async def test_slow_replies_time_out(service: RpcService, nc: NATS) -> None:
     """A reply slower than the caller's timeout becomes an UpstreamTimeout."""
-    with pytest.raises(UpstreamTimeout, match="within 0.2 s"):
+    with pytest.raises(UpstreamTimeout, match=r"within 0\.2 s"):
         await RpcClient(nc).call(ECHO, Ping(text="x", delay=1.0), timeout=0.2)
 
 

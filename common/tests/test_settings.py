@@ -82,5 +82,7 @@ def test_a_bad_environment_stops_a_service_with_one_line(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines == ["ImageTools configuration error: MAX_UPLOAD_SIZE_MB: "
-                     "Input should be a valid integer, unable to parse string as an integer (got 'lots')"]
+    assert lines == [
+        "ImageTools configuration error: MAX_UPLOAD_SIZE_MB: "
+        "Input should be a valid integer, unable to parse string as an integer (got 'lots')"
+    ]

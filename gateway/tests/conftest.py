@@ -48,7 +48,9 @@ async def backend(base_env: dict[str, str]) -> AsyncIterator[AsyncExitStack]:
         await stack.enter_async_context(
             running(image.SERVICE, settings_for(Settings, base_env), register_images, storage=IMAGE_STORAGE)
         )
-        await stack.enter_async_context(running(oauth.SERVICE, settings_for(Settings, base_env), register_oauth))
+        await stack.enter_async_context(
+            running(oauth.SERVICE, settings_for(Settings, base_env), register_oauth)
+        )
         yield stack
 
 

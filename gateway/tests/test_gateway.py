@@ -115,7 +115,9 @@ async def test_bad_cookies_get_a_fresh_session(client: Client, value: str) -> No
     assert set_cookie(response)[COOKIE_NAME].value != value
 
 
-async def test_https_deployments_use_secure_host_cookies(make_client: ClientFactory, backend: AsyncExitStack) -> None:
+async def test_https_deployments_use_secure_host_cookies(
+    make_client: ClientFactory, backend: AsyncExitStack
+) -> None:
     """Behind https the cookie is Secure with the __Host- prefix, and HSTS is sent."""
     client = await make_client(openrouter_app_url="https://images.example.com")
     response = await client.get("/api/v1/session")
@@ -165,7 +167,9 @@ async def test_cors_only_for_configured_origins(make_client: ClientFactory, back
     assert ok.status == 204
     assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert ok.headers["Access-Control-Allow-Credentials"] == "true"
-    evil = await client.options("/api/v1/settings/ui.x", headers={**preflight, "Origin": "https://evil.example"})
+    evil = await client.options(
+        "/api/v1/settings/ui.x", headers={**preflight, "Origin": "https://evil.example"}
+    )
     assert evil.status == 403 and "Access-Control-Allow-Origin" not in evil.headers
     put = await client.put(
         "/api/v1/settings/ui.x", json={"value": 1}, headers={**CSRF, "Origin": "https://app.example"}

@@ -17,7 +17,10 @@ def test_safe_methods_are_never_refused() -> None:
 def test_unsafe_requests_need_a_trusted_or_same_origin() -> None:
     """An Origin that is neither trusted nor this host is refused; the Host comparison covers proxies."""
     assert csrf_violation("POST", {**OK, "Origin": "https://app.example"}, TRUSTED, "x") is None
-    assert csrf_violation("POST", {**OK, "Origin": "http://192.168.1.5:8082"}, TRUSTED, "192.168.1.5:8082") is None
+    assert (
+        csrf_violation("POST", {**OK, "Origin": "http://192.168.1.5:8082"}, TRUSTED, "192.168.1.5:8082")
+        is None
+    )
     assert csrf_violation("POST", {**OK, "Origin": "https://evil.example"}, TRUSTED, "app.example")
     assert csrf_violation("POST", {**OK, "Origin": "null"}, TRUSTED, "app.example")
 
@@ -32,7 +35,9 @@ def test_fetch_metadata_without_origin() -> None:
 
 def test_the_custom_header_is_required() -> None:
     """Even same-origin unsafe requests need the header a cross-site form cannot send."""
-    assert "X-Requested-With" in (csrf_violation("PUT", {"Sec-Fetch-Site": "same-origin"}, TRUSTED, "h") or "")
+    assert "X-Requested-With" in (
+        csrf_violation("PUT", {"Sec-Fetch-Site": "same-origin"}, TRUSTED, "h") or ""
+    )
 
 
 def test_cors_never_wildcards() -> None:

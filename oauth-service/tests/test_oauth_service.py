@@ -12,7 +12,9 @@ from nats.aio.client import Client as NATS
 from imagetools_common.rpc import ping_all
 
 
-async def test_answers_discovery_and_stops_on_sigterm(nc: NATS, base_env: dict[str, str], tmp_path: Path) -> None:
+async def test_answers_discovery_and_stops_on_sigterm(
+    nc: NATS, base_env: dict[str, str], tmp_path: Path
+) -> None:
     """A real oauth-service process shows up in $SRV.PING and exits 0 on SIGTERM."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "oauth_service", env={**os.environ, **base_env}, cwd=tmp_path,
@@ -30,7 +32,9 @@ async def test_answers_discovery_and_stops_on_sigterm(nc: NATS, base_env: dict[s
     assert code == 0
 
 
-async def test_refuses_to_start_without_a_secret_in_production(base_env: dict[str, str], tmp_path: Path) -> None:
+async def test_refuses_to_start_without_a_secret_in_production(
+    base_env: dict[str, str], tmp_path: Path
+) -> None:
     """With DEBUG false and no SESSION_SECRET_KEY the process exits at once with one clear line."""
     env = {k: v for k, v in {**os.environ, **base_env}.items() if k != "SESSION_SECRET_KEY"}
     process = await asyncio.create_subprocess_exec(
@@ -39,4 +43,6 @@ async def test_refuses_to_start_without_a_secret_in_production(base_env: dict[st
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
-    assert stderr.decode().strip().startswith("ImageTools configuration error: SESSION_SECRET_KEY must be set")
+    assert (
+        stderr.decode().strip().startswith("ImageTools configuration error: SESSION_SECRET_KEY must be set")
+    )

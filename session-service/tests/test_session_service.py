@@ -114,7 +114,10 @@ async def test_a_hundred_concurrent_resolves(nc: NATS) -> None:
     rpc = RpcClient(nc)
     created = [await rpc.call(contract.CREATE, Empty()) for _ in range(10)]
     replies = await asyncio.gather(
-        *(rpc.call(contract.RESOLVE, contract.ResolveRequest(token=created[i % 10].token)) for i in range(100))
+        *(
+            rpc.call(contract.RESOLVE, contract.ResolveRequest(token=created[i % 10].token))
+            for i in range(100)
+        )
     )
     assert [r.id for r in replies] == [created[i % 10].session.id for i in range(100)]
 
@@ -125,9 +128,13 @@ async def test_settings_store_round_trip(nc: NATS) -> None:
     a, b = [await rpc.call(contract.CREATE, Empty()) for _ in range(2)]
     ref = contract.SettingRef(session_id=a.session.id, key="ui.theme")
     assert (await rpc.call(contract.GET_SETTING, ref)).value is None
-    await rpc.call(contract.PUT_SETTING, contract.PutSetting(session_id=a.session.id, key="ui.theme", value="x"))
+    await rpc.call(
+        contract.PUT_SETTING, contract.PutSetting(session_id=a.session.id, key="ui.theme", value="x")
+    )
     value = {"mode": "dark", "sizes": [1, 2.5], "on": True}
-    await rpc.call(contract.PUT_SETTING, contract.PutSetting(session_id=a.session.id, key="ui.theme", value=value))
+    await rpc.call(
+        contract.PUT_SETTING, contract.PutSetting(session_id=a.session.id, key="ui.theme", value=value)
+    )
     assert (await rpc.call(contract.GET_SETTING, ref)).value == value
     other = contract.SettingRef(session_id=b.session.id, key="ui.theme")
     assert (await rpc.call(contract.GET_SETTING, other)).value is None
@@ -141,7 +148,8 @@ async def test_settings_reject_bad_keys_big_values_and_missing_sessions(nc: NATS
     created = await rpc.call(contract.CREATE, Empty())
     with pytest.raises(ValidationFailed):
         await rpc.call(
-            contract.PUT_SETTING, contract.PutSetting(session_id=created.session.id, key="ui.big", value="x" * 20000)
+            contract.PUT_SETTING,
+            contract.PutSetting(session_id=created.session.id, key="ui.big", value="x" * 20000),
         )
     msg = await nc.request(
         contract.PUT_SETTING.subject,

@@ -60,7 +60,9 @@ async def test_session_service_killed_then_restarted(stack: Stack, http: aiohttp
     await wait_health(http, 200)
     async with http.get("/api/v1/session") as response:
         assert response.status == 200
-        assert (await response.json())["created_at"] == before["created_at"]  # same session, gateway untouched
+        assert (await response.json())["created_at"] == before[
+            "created_at"
+        ]  # same session, gateway untouched
 
 
 async def test_nats_restart_recovers_every_service(stack: Stack, http: aiohttp.ClientSession) -> None:

@@ -69,7 +69,9 @@ async def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
 class EmbeddedNats:
     """A nats-server process with the project's config on a fixed (by default free) port."""
 
-    def __init__(self, config: Path, *, port: int = 0, monitor_port: int = 0, log_file: Path | None = None) -> None:
+    def __init__(
+        self, config: Path, *, port: int = 0, monitor_port: int = 0, log_file: Path | None = None
+    ) -> None:
         self.config = config
         self.port = port or free_port()
         self.monitor_port = monitor_port or free_port()

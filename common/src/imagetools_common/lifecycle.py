@@ -64,7 +64,9 @@ async def serve(
         if storage is not None:
             pool = await stack.enter_async_context(db.pool(settings.database_url, max_size=storage.pool_size))
             await migrate(pool, storage.schema, storage.migrations, requires=storage.requires)
-        nc = await stack.enter_async_context(connection(settings.nats_url, spec.name, settings.max_upload_bytes))
+        nc = await stack.enter_async_context(
+            connection(settings.nats_url, spec.name, settings.max_upload_bytes)
+        )
         service = RpcService(nc, spec)
         runtime = Runtime(settings=settings, nc=nc, service=service, pool=pool)
         await register(runtime)

@@ -53,7 +53,7 @@ def redact_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) ->
 def _add_service(service: str) -> Processor:
     def add(_logger: WrappedLogger, _name: str, event_dict: MutableMapping[str, Any]) -> EventDict:
         event_dict.setdefault("service", service)
-        return event_dict  # type: ignore[return-value]
+        return event_dict
 
     return add
 

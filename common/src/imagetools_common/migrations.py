@@ -51,7 +51,9 @@ def discover(directory: Path) -> list[Migration]:
         found.append(Migration(int(match.group(1)), match.group(2), path.read_text()))
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
-            raise MigrationError(f"{directory}: expected migration {expected:03d}, found {migration.version:03d}")
+            raise MigrationError(
+                f"{directory}: expected migration {expected:03d}, found {migration.version:03d}"
+            )
     return found
 
 
@@ -66,6 +68,42 @@ async def _wait_for_schemas(conn: asyncpg.Connection, schemas: tuple[str, ...], 
             await asyncio.sleep(0.5)
 
 
+async def _apply_pending(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> list[int]:
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    await conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
+            version integer PRIMARY KEY,
+            name text NOT NULL,
+            checksum text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now())"""
+    )
+    rows = await conn.fetch(f"SELECT version, checksum FROM {schema}.schema_migrations")
+    applied = {row["version"]: row["checksum"] for row in rows}
+    unknown = sorted(set(applied) - {m.version for m in migrations})
+    if unknown:
+        raise MigrationError(f"{schema} has migrations {unknown} this code does not know: is the code older?")
+    done: list[int] = []
+    for migration in migrations:
+        if migration.version in applied:
+            if applied[migration.version] != migration.checksum:
+                raise MigrationError(
+                    f"{schema} migration {migration.version:03d}_{migration.name} was edited after it was "
+                    "applied: add a new migration instead"
+                )
+            continue
+        async with conn.transaction():
+            await conn.execute(migration.sql)
+            await conn.execute(
+                f"INSERT INTO {schema}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                migration.version,
+                migration.name,
+                migration.checksum,
+            )
+        done.append(migration.version)
+        log.info("migration applied", schema=schema, version=migration.version, name=migration.name)
+    return done
+
+
 async def migrate(
     pool: asyncpg.Pool, schema: str, directory: Path, *, requires: tuple[str, ...] = (), wait: float = 60.0
 ) -> list[int]:
@@ -73,44 +111,10 @@ async def migrate(
     if not _SCHEMA.fullmatch(schema):
         raise MigrationError(f"invalid schema name {schema!r}")
     migrations = discover(directory)
-    applied_now: list[int] = []
     async with pool.acquire() as conn:
         await _wait_for_schemas(conn, requires, wait)
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            await conn.execute(
-                f"""CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
-                    version integer PRIMARY KEY,
-                    name text NOT NULL,
-                    checksum text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
-            rows = await conn.fetch(f"SELECT version, checksum FROM {schema}.schema_migrations")
-            applied = {row["version"]: row["checksum"] for row in rows}
-            for migration in migrations:
-                if migration.version in applied:
-                    if applied[migration.version] != migration.checksum:
-                        raise MigrationError(
-                            f"{schema} migration {migration.version:03d}_{migration.name} was edited after it "
-                            "was applied: add a new migration instead"
-                        )
-                    continue
-                async with conn.transaction():
-                    await conn.execute(migration.sql)
-                    await conn.execute(
-                        f"INSERT INTO {schema}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        migration.version,
-                        migration.name,
-                        migration.checksum,
-                    )
-                applied_now.append(migration.version)
-                log.info("migration applied", schema=schema, version=migration.version, name=migration.name)
-            unknown = set(applied) - {m.version for m in migrations}
-            if unknown:
-                raise MigrationError(
-                    f"{schema} has migrations {sorted(unknown)} this code does not know: is it older than the database?"
-                )
+            return await _apply_pending(conn, schema, migrations)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
-    return applied_now

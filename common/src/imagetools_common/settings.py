@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
-DEV_SECRET_FILE = "session_secret_key"
+DEV_SECRET_FILE = "session_secret_key"  # noqa: S105 - a file name, not a secret
 
 
 def _origin(value: str) -> str:
@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "postgresql://imagetools@127.0.0.1:5432/imagetools", description="PostgreSQL shared by the services"
     )
-    session_expiry_days: int = Field(7, ge=1, le=3650, description="Days a browser session and its images live")
+    session_expiry_days: int = Field(
+        7, ge=1, le=3650, description="Days a browser session and its images live"
+    )
     max_images_per_session: int = Field(5, ge=1, le=1000, description="Images one session may hold")
     max_upload_size_mb: int = Field(20, ge=1, le=512, description="Largest accepted upload, in MiB")
     session_secret_key: SecretStr | None = Field(
@@ -88,7 +90,8 @@ class Settings(BaseSettings):
             return self
         if not self.debug:
             raise ValueError(
-                f"SESSION_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters when DEBUG is false"
+                f"SESSION_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters "
+                "when DEBUG is false"
                 " (generate one with: openssl rand -base64 48)"
             )
         # Development only: one generated secret kept under var/ so restarts can still decrypt.

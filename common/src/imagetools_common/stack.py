@@ -77,7 +77,7 @@ class ServiceProcess:
             stdout=out,
             stderr=out,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops children in order
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet in a fresh child
+            preexec_fn=_die_with_parent,
         )
 
     async def stop(self, timeout: float = 15.0) -> int | None:
@@ -200,7 +200,9 @@ async def _run(stack: Stack) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await stack.start()
-        url = stack.env.get("OPENROUTER_APP_URL") or f"http://localhost:{stack.env.get('SERVER_PORT', '8081')}"
+        url = (
+            stack.env.get("OPENROUTER_APP_URL") or f"http://localhost:{stack.env.get('SERVER_PORT', '8081')}"
+        )
         print(f"\n  ImageTools is running at {url}  (Ctrl-C stops it)\n", flush=True)
         watch = [asyncio.create_task(p.process.wait()) for p in stack.processes if p.process]
         stopped = asyncio.create_task(stop.wait())
@@ -222,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     # The same sources the services read: the environment wins over an optional .env.
     config = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
     configure_logging("stack", config.get("LOG_LEVEL", "INFO").upper())
-    env = {k: config[k] for k in ("NATS_URL", "DATABASE_URL", "SERVER_PORT", "OPENROUTER_APP_URL") if k in config}
+    passed: tuple[str, ...] = ("NATS_URL", "DATABASE_URL", "SERVER_PORT", "OPENROUTER_APP_URL")
+    env = {k: config[k] for k in passed if k in config}
     stack = Stack(var_dir=args.var_dir.resolve(), env=env, replicas=_parse_replicas(args.replicas))
     raise SystemExit(asyncio.run(_run(stack)))
 

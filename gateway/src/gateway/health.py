@@ -25,7 +25,9 @@ class HealthReport(BaseModel):
     missing: list[str] = Field(default_factory=list, description="What did not answer")
 
 
-def summarise(expected: Sequence[ServiceSpec], found: Mapping[str, list[Instance]], bus_up: bool) -> HealthReport:
+def summarise(
+    expected: Sequence[ServiceSpec], found: Mapping[str, list[Instance]], bus_up: bool
+) -> HealthReport:
     """Pure: the report for what answered."""
     services = {"gateway": ServiceHealth(replicas=1, versions=[__version__])}
     missing = [] if bus_up else ["nats"]
@@ -44,7 +46,9 @@ def summarise(expected: Sequence[ServiceSpec], found: Mapping[str, list[Instance
 class HealthProbe:
     """Pings the bus at most once per ``ttl`` seconds however many browsers poll /health."""
 
-    def __init__(self, nc: NATS, expected: Sequence[ServiceSpec], *, window: float = 0.4, ttl: float = 1.0) -> None:
+    def __init__(
+        self, nc: NATS, expected: Sequence[ServiceSpec], *, window: float = 0.4, ttl: float = 1.0
+    ) -> None:
         self._nc = nc
         self._expected = expected
         self._window = window

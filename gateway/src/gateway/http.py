@@ -8,7 +8,13 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from imagetools_common.errors import BadRequest, DomainError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from imagetools_common.errors import (
+    BadRequest,
+    DomainError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BYTES = 256 * 1024
@@ -44,7 +50,7 @@ def _describe(error: ValidationError) -> tuple[str, str]:
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:
-    """The request body as ``model``: 415 unless JSON, 413 when too big, 400 when unparseable, 422 when invalid."""
+    """The body as ``model``: 415 unless JSON, 413 when too big, 400 when unparseable, 422 when invalid."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:

@@ -65,7 +65,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         else:
             message = exc.reason
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), message, request_id, headers)
+        return error_response(
+            exc.status, _HTTP_CODES.get(exc.status, "http_error"), message, request_id, headers
+        )
     except Exception:
         log.exception("unhandled error")
         return error_response(500, "internal", "something went wrong on our side", request_id)

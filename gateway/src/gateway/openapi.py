@@ -82,11 +82,15 @@ def _operation(route: ApiRoute) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}
+            },
         }
     ok: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
-        ok["content"] = {route.content_type: {"schema": {"$ref": f"#/components/schemas/{route.response.__name__}"}}}
+        ok["content"] = {
+            route.content_type: {"schema": {"$ref": f"#/components/schemas/{route.response.__name__}"}}
+        }
     op["responses"][str(route.status)] = ok
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     for status in route.errors:

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from image_service.handlers import register
 from imagetools_common.contracts import image
 from imagetools_common.lifecycle import Storage, run_service
 from imagetools_common.settings import Settings
-from image_service.handlers import register
 
 STORAGE = Storage(schema="images", migrations=Path(__file__).parent / "migrations", requires=("sessions",))
 

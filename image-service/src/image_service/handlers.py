@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from image_service.repo import ImageRepo
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.session import SessionRef
 from imagetools_common.lifecycle import Runtime
 from imagetools_common.settings import Settings
-from image_service.repo import ImageRepo
 
 
 async def register(runtime: Runtime[Settings]) -> None:

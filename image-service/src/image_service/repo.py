@@ -12,4 +12,6 @@ class ImageRepo:
         self._pool = pool
 
     async def count(self, session_id: UUID) -> int:
-        return await self._pool.fetchval("SELECT count(*) FROM images.images WHERE session_id = $1", session_id)
+        return await self._pool.fetchval(
+            "SELECT count(*) FROM images.images WHERE session_id = $1", session_id
+        )

@@ -36,7 +36,8 @@ class SessionRepo:
     async def find_live(self, token_hash: bytes) -> tuple[SessionInfo, datetime] | None:
         """The unexpired session with this token hash, and the database's clock."""
         row = await self._pool.fetchrow(
-            f"SELECT {_COLUMNS}, now() AS now FROM sessions.sessions WHERE token_hash = $1 AND expires_at > now()",
+            f"SELECT {_COLUMNS}, now() AS now FROM sessions.sessions"
+            " WHERE token_hash = $1 AND expires_at > now()",
             token_hash,
         )
         if row is None:
@@ -46,7 +47,8 @@ class SessionRepo:
 
     async def touch(self, session_id: UUID) -> datetime | None:
         return await self._pool.fetchval(
-            "UPDATE sessions.sessions SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at", session_id
+            "UPDATE sessions.sessions SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at",
+            session_id,
         )
 
     async def end(self, session_id: UUID) -> bool:
@@ -82,4 +84,6 @@ class SessionRepo:
         return True
 
     async def delete_setting(self, session_id: UUID, key: str) -> None:
-        await self._pool.execute("DELETE FROM sessions.settings WHERE session_id = $1 AND key = $2", session_id, key)
+        await self._pool.execute(
+            "DELETE FROM sessions.settings WHERE session_id = $1 AND key = $2", session_id, key
+        )

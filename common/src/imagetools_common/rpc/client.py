@@ -47,7 +47,9 @@ class RpcClient:
     def __init__(self, nc: NATS) -> None:
         self._nc = nc
 
-    async def call(self, endpoint: Endpoint[Req, Resp], request: Req, *, timeout: float | None = None) -> Resp:
+    async def call(
+        self, endpoint: Endpoint[Req, Resp], request: Req, *, timeout: float | None = None
+    ) -> Resp:
         if not self._nc.is_connected:
             # Fail fast: a request made while reconnecting would only sit in a buffer until it times out.
             raise ServiceUnavailable("the message bus is unavailable")

@@ -34,7 +34,7 @@ async def ping_all(nc: NATS, window: float = 0.4) -> dict[str, list[Instance]]:
     sub = await nc.subscribe(inbox, cb=collect)
     try:
         await nc.publish("$SRV.PING", b"", reply=inbox)
-        await nc.flush(timeout=window)
+        await nc.flush(timeout=max(1, round(window)))
         await asyncio.sleep(window)
     finally:
         await sub.unsubscribe()

@@ -87,7 +87,9 @@ class RpcService:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
-    def _dispatcher(self, endpoint: Endpoint[Any, Any], handler: Handler) -> Callable[[Request], Awaitable[None]]:
+    def _dispatcher(
+        self, endpoint: Endpoint[Any, Any], handler: Handler
+    ) -> Callable[[Request], Awaitable[None]]:
         async def on_request(request: Request) -> None:
             task = asyncio.create_task(self._handle(endpoint, handler, request))
             self._inflight.add(task)
@@ -111,7 +113,9 @@ class RpcService:
                             details={"errors": error.errors(include_url=False, include_input=False)},
                         ) from None
                     reply = await handler(payload)
-                    await request.respond(reply.model_dump_json().encode(), headers={REQUEST_ID_HEADER: request_id})
+                    await request.respond(
+                        reply.model_dump_json().encode(), headers={REQUEST_ID_HEADER: request_id}
+                    )
                 except DomainError as error:
                     outcome = error.code
                     await request.respond_error(*encode_error(error))

@@ -19,9 +19,16 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from imagetools_common.db import create_pool
-from imagetools_common.embedded import EmbeddedNats, EmbeddedPostgres, drop_database, ensure_database, find_project_file
+from imagetools_common.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    drop_database,
+    ensure_database,
+    find_project_file,
+)
 from imagetools_common.logs import configure_logging
 from imagetools_common.rpc import connect
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Route structlog through the standard library so caplog sees every line, as in production."""

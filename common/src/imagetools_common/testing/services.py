@@ -19,12 +19,17 @@ def settings_for(cls: type[S], env: Mapping[str, str], **overrides: Any) -> S:
     """Settings built from ``env`` and ``overrides`` only: a developer's .env never leaks into tests."""
     values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
     values.update(overrides)
-    return cls(_env_file=None, **values)  # type: ignore[call-arg]
+    return cls(_env_file=None, **values)
 
 
 @asynccontextmanager
 async def running(
-    spec: ServiceSpec, settings: S, register: Register[S], *, storage: Storage | None = None, replicas: int = 1
+    spec: ServiceSpec,
+    settings: S,
+    register: Register[S],
+    *,
+    storage: Storage | None = None,
+    replicas: int = 1,
 ) -> AsyncIterator[list[asyncio.Event]]:
     """``replicas`` instances of a service, answering pings; yields their stop events."""
     stops = [asyncio.Event() for _ in range(replicas)]

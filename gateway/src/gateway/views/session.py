@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from aiohttp import web
@@ -42,10 +43,8 @@ async def delete_session(request: web.Request) -> web.Response:
     """End the session now: its images and everything else it owns are deleted with it."""
     info = await current_session(request, create=False)
     if info is not None:
-        try:
+        with contextlib.suppress(NotFound):  # ended concurrently: the outcome the caller asked for
             await request.app[keys.RPC].call(session.END, session.SessionRef(session_id=info.id))
-        except NotFound:
-            pass  # ended concurrently: the outcome the caller asked for
     request[keys.CLEAR_SESSION_COOKIE] = True
     return web.Response(status=204)
 
@@ -53,7 +52,9 @@ async def delete_session(request: web.Request) -> web.Response:
 def _ui_key(request: web.Request) -> str:
     key = request.match_info["key"]
     if not _UI_KEY.fullmatch(key):
-        raise ValidationFailed("key: must look like ui.name (lower case, digits, . _ -)", details={"field": "key"})
+        raise ValidationFailed(
+            "key: must look like ui.name (lower case, digits, . _ -)", details={"field": "key"}
+        )
     return key
 
 
@@ -62,7 +63,9 @@ async def get_setting(request: web.Request) -> web.Response:
     key = _ui_key(request)
     info = await current_session(request)
     assert info is not None
-    found = await request.app[keys.RPC].call(session.GET_SETTING, session.SettingRef(session_id=info.id, key=key))
+    found = await request.app[keys.RPC].call(
+        session.GET_SETTING, session.SettingRef(session_id=info.id, key=key)
+    )
     return json_model(SettingView(key=found.key, value=found.value))
 
 

@@ -26,7 +26,9 @@ async def openapi(request: web.Request) -> web.Response:
 async def docs(_request: web.Request) -> web.Response:
     """The interactive API reference (Swagger UI from local files: no CDN)."""
     return web.Response(
-        text=(_DOCS / "index.html").read_text(), content_type="text/html", headers={"Cache-Control": "no-cache"}
+        text=(_DOCS / "index.html").read_text(),
+        content_type="text/html",
+        headers={"Cache-Control": "no-cache"},
     )
 
 

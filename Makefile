@@ -1,0 +1,92 @@
+# ImageTools — every set-up step is here, so a fresh machine needs only Python 3.11+ and Node 20.
+#   make run    install what is missing, build the web app, run the whole stack
+#   make test   install what is missing, lint, and run every test
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+REPLICAS ?= 3
+PYTEST_ARGS ?=
+
+# uv must use the machine's Python, never download one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+PY_PROJECTS := pyproject.toml $(wildcard */pyproject.toml)
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Stamps make a second run install nothing unless a lock or project file changed.
+$(VENV)/.installed: $(UV) uv.lock $(PY_PROJECTS)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed web/node_modules/.installed ## Install Python and npm dependencies
+
+.PHONY: web
+web: web/dist/index.html ## Build the web app into web/dist
+
+.PHONY: run
+run: install web ## Run the app (embedded PostgreSQL and NATS unless DATABASE_URL / NATS_URL are set)
+	$(PY) -m imagetools_common.stack
+
+.PHONY: stack
+stack: install web ## Run the compose topology locally with REPLICAS image-service replicas (default 3)
+	$(PY) -m imagetools_common.stack --replicas image-service=$(REPLICAS)
+
+.PHONY: lint
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src
+
+.PHONY: test
+test: lint test-web web ## Lint, then every test (web unit tests, each service, end to end)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-web
+test-web: web/node_modules/.installed ## The web app's unit tests (vitest)
+	cd web && npm test
+
+.PHONY: test-common test-gateway test-session-service test-image-service test-oauth-service
+test-common: install ## The shared library's tests
+	$(PY) -m pytest common/tests $(PYTEST_ARGS)
+test-gateway: install ## The gateway against real services
+	$(PY) -m pytest gateway/tests $(PYTEST_ARGS)
+test-session-service: install ## session-service alone
+	$(PY) -m pytest session-service/tests $(PYTEST_ARGS)
+test-image-service: install ## image-service alone
+	$(PY) -m pytest image-service/tests $(PYTEST_ARGS)
+test-oauth-service: install ## oauth-service alone
+	$(PY) -m pytest oauth-service/tests $(PYTEST_ARGS)
+
+.PHONY: test-e2e
+test-e2e: install web ## The whole stack as processes, and the web app in headless Chromium
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+.PHONY: clean
+clean: ## Remove installed dependencies and builds (keeps var/, your data)
+	rm -rf $(TOOLS) $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache
