@@ -58,6 +58,18 @@ def _add_service(service: str) -> Processor:
     return add
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged (test runners swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> None:
     """Configure structlog and the standard library once for this process."""
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
@@ -82,7 +94,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     """What every ImageTools process reads. Names follow the deployment guide."""
 
     model_config = SettingsConfigDict(
-        frozen=True, env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        frozen=True,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `VAR=` in .env means "use the default", as in the template
+        extra="ignore",
+        case_sensitive=False,
     )
 
     debug: bool = Field(False, description="Development mode: generated secret, verbose errors in logs")

@@ -222,7 +222,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N")
     args = parser.parse_args(argv)
     # The same sources the services read: the environment wins over an optional .env.
-    config = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
+    config = {
+        **{k: v for k, v in dotenv_values(".env").items() if v},
+        **{k: v for k, v in os.environ.items() if v},
+    }
     configure_logging("stack", config.get("LOG_LEVEL", "INFO").upper())
     passed: tuple[str, ...] = ("NATS_URL", "DATABASE_URL", "SERVER_PORT", "OPENROUTER_APP_URL")
     env = {k: config[k] for k in passed if k in config}

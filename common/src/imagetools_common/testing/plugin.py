@@ -11,6 +11,8 @@ import asyncio
 import inspect
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -50,14 +52,18 @@ async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
 
 
 @pytest.fixture(scope="session")
-async def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def postgres_admin_url() -> AsyncIterator[str]:
     """A PostgreSQL server's URL: DATABASE_URL if set, else an ephemeral embedded server."""
     if url := os.environ.get("DATABASE_URL"):
         yield url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", ephemeral=True)
+    # Not under pytest's basetemp: pytest resets that tree to mode 0700 whenever a run starts,
+    # and as root the server runs as its own user, which must be able to reach its data.
+    data = Path(tempfile.mkdtemp(prefix="imagetools-pg-")) / "data"
+    server = EmbeddedPostgres(data, ephemeral=True)
     yield await server.start()
     await server.stop()
+    shutil.rmtree(data.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
