@@ -1,11 +1,21 @@
 """image-service: images, versions and pixel operations (subjects ``image.v1.*``).
 
-Errors it may return: ``not_found``, ``quota_exceeded``, ``validation_error``.
+Image bytes travel as frames (see ``imagetools_common.rpc.frames``): a JSON header model
+followed by the raw bytes, so a 20 MB photo is never base64-encoded.
+
+Errors it may return: ``not_found``, ``quota_exceeded``, ``validation_error`` (a bad operation
+parameter, naming the field), ``unsupported_media_type`` (not an accepted image type),
+``payload_too_large`` (too many pixels), ``conflict`` (nothing to undo or redo).
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import Field, model_validator
 
 from imagetools_common import __version__
 from imagetools_common.contracts.base import Endpoint, ServiceSpec, WireModel
@@ -18,9 +28,275 @@ SERVICE = ServiceSpec(
     description="Uploads, versions with undo and redo, and every pixel operation",
 )
 
+MAX_DIMENSION = 20_000
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+
+class ImageFormat(StrEnum):
+    """Formats an upload may be in; decided from content, never from the name."""
+
+    JPEG = "jpeg"
+    PNG = "png"
+    WEBP = "webp"
+    GIF = "gif"
+    BMP = "bmp"
+    TIFF = "tiff"
+    HEIF = "heif"
+    AVIF = "avif"
+
+
+OutputFormat = Literal["jpeg", "png", "webp", "avif"]
+CompressFormat = Literal["jpeg", "png", "webp", "avif", "auto"]
+
+
+# Operations ------------------------------------------------------------------------------------
+
+
+class CompressionSettings(WireModel):
+    """What a preset or profile stands for; also the body of a custom compression."""
+
+    max_width: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Longest allowed width, px")
+    max_height: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Longest allowed height, px")
+    quality: int = Field(85, ge=1, le=100, description="Starting (best) quality; the search goes down from here")
+    target_kb: int | None = Field(None, ge=1, le=102_400, description="Largest acceptable file, KiB")
+    format: CompressFormat = Field("jpeg", description="Output format; auto picks the smallest")
+    keep_aspect: bool = Field(True, description="Scale both sides together")
+
+
+class CompressOp(WireModel):
+    type: Literal["compress"] = "compress"
+    preset: str | None = Field(
+        None, max_length=64, description="email, web, web_hq, or a profile id; omit to send settings"
+    )
+    settings: CompressionSettings | None = Field(None, description="Custom settings instead of a preset")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CompressOp:
+        if (self.preset is None) == (self.settings is None):
+            raise ValueError("give exactly one of preset or settings")
+        return self
+
+
+class ResizeOp(WireModel):
+    type: Literal["resize"] = "resize"
+    width: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Target width, px")
+    height: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Target height, px")
+    percent: float | None = Field(None, gt=0, le=1000, description="Scale by this percentage instead")
+    keep_aspect: bool = Field(True, description="With width and height: fit inside that box")
+    allow_upscale: bool = Field(False, description="Allow making the image larger")
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> ResizeOp:
+        if self.percent is not None and (self.width or self.height):
+            raise ValueError("give either percent or width/height, not both")
+        if self.percent is None and not (self.width or self.height):
+            raise ValueError("give width, height or percent")
+        return self
+
+
+class RotateOp(WireModel):
+    type: Literal["rotate"] = "rotate"
+    degrees: Literal[90, 180, 270] = Field(description="Clockwise")
+
+
+class FlipOp(WireModel):
+    type: Literal["flip"] = "flip"
+    direction: Literal["horizontal", "vertical"]
+
+
+class CropOp(WireModel):
+    type: Literal["crop"] = "crop"
+    x: int = Field(ge=0, description="Left edge, px of the current version")
+    y: int = Field(ge=0, description="Top edge, px")
+    width: int = Field(ge=1, description="px")
+    height: int = Field(ge=1, description="px")
+
+
+class ConvertOp(WireModel):
+    type: Literal["convert"] = "convert"
+    format: OutputFormat
+    quality: int | None = Field(None, ge=1, le=100, description="Lossy quality; default keeps the source's")
+    background: str = Field("#ffffff", pattern=HEX_COLOUR, description="Fills transparency when the format has none")
+
+
+class StripMetadataOp(WireModel):
+    type: Literal["strip_metadata"] = "strip_metadata"
+    what: Literal["all", "gps"] = Field("all", description="Everything, or only the location")
+
+
+Operation = Annotated[
+    CompressOp | ResizeOp | RotateOp | FlipOp | CropOp | ConvertOp | StripMetadataOp,
+    Field(discriminator="type"),
+]
+
+
+# Images and versions ---------------------------------------------------------------------------
+
+
+class CompressionOutcome(WireModel):
+    target_met: bool = Field(description="Whether the file fits target_kb (true when there was none)")
+    quality: int | None = Field(description="Final quality (None for lossless output)")
+    width: int
+    height: int
+    bytes: int
+    format: OutputFormat
+
+
+class VersionInfo(WireModel):
+    number: int = Field(description="1 is the original upload")
+    operation: str = Field(description="upload, compress, resize, rotate, …")
+    params: dict[str, Any] = Field(description="The operation's parameters as applied")
+    format: ImageFormat
+    width: int
+    height: int
+    bytes: int
+    created_at: datetime
+    compression: CompressionOutcome | None = None
+
+
+class ImageInfo(WireModel):
+    id: UUID
+    filename: str = Field(description="Sanitised original name")
+    download_name: str = Field(description="Name for the current version, with its extension")
+    created_at: datetime
+    current: VersionInfo = Field(description="The version shown and downloaded")
+    versions: list[VersionInfo] = Field(description="History, oldest first; the original is always kept")
+    can_undo: bool
+    can_redo: bool
+    first_frame_only: bool = Field(description="The upload was animated; only its first frame is kept")
+
+
+class ImageList(WireModel):
+    images: list[ImageInfo]
+    max_images: int
+
+
+class ImageRef(WireModel):
+    session_id: UUID
+    image_id: UUID
+
+
+class ImageIds(WireModel):
+    session_id: UUID
+    image_ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
+class Deleted(WireModel):
+    deleted: int
+
+
+class UploadHeader(WireModel):
+    """Sent in the frame before the uploaded bytes."""
+
+    session_id: UUID
+    filename: str = Field(max_length=1024)
+
+
+class ApplyRequest(WireModel):
+    session_id: UUID
+    image_id: UUID
+    operation: Operation
+
+
+class RevertRequest(WireModel):
+    session_id: UUID
+    image_id: UUID
+    version: int = Field(ge=1)
+
+
+class ContentRequest(WireModel):
+    session_id: UUID
+    image_id: UUID
+    version: int | None = Field(None, ge=1, description="Default: the current version")
+    kind: Literal["image", "original", "thumbnail"] = "image"
+
+
+class ContentHeader(WireModel):
+    """Sent in the reply frame before the bytes."""
+
+    content_type: str
+    filename: str
+    etag: str
+    bytes: int
+
 
 class ImageCount(WireModel):
     count: int = Field(ge=0, description="Images the session holds now")
 
 
+# Metadata --------------------------------------------------------------------------------------
+
+
+class GpsPosition(WireModel):
+    latitude: float
+    longitude: float
+    altitude_m: float | None = None
+    map_url: str
+
+
+class ImageMetadata(WireModel):
+    camera: str | None = None
+    lens: str | None = None
+    exposure: str | None = Field(None, description="e.g. 1/120 s")
+    aperture: str | None = Field(None, description="e.g. f/1.8")
+    iso: int | None = None
+    focal_length: str | None = Field(None, description="e.g. 26 mm")
+    taken_at: str | None = Field(None, description="As recorded by the camera")
+    orientation: int | None = None
+    software: str | None = None
+    gps: GpsPosition | None = None
+    has_exif: bool = False
+
+
+# Presets and profiles --------------------------------------------------------------------------
+
+
+class Preset(WireModel):
+    id: str = Field(description="email, web, web_hq, or a profile id")
+    name: str
+    settings: CompressionSettings
+    system: bool = Field(description="A built-in preset (possibly overridden by this session)")
+    overridden: bool = False
+
+
+class PresetList(WireModel):
+    presets: list[Preset]
+
+
+class ProfileBody(WireModel):
+    name: str = Field(min_length=1, max_length=64)
+    settings: CompressionSettings
+
+
+class ProfileCreate(WireModel):
+    session_id: UUID
+    profile: ProfileBody
+
+
+class ProfileUpdate(WireModel):
+    session_id: UUID
+    profile_id: str = Field(max_length=64)
+    profile: ProfileBody
+
+
+class ProfileRef(WireModel):
+    session_id: UUID
+    profile_id: str = Field(max_length=64)
+
+
 COUNT = Endpoint(SERVICE, "count", SessionRef, ImageCount)
+LIST = Endpoint(SERVICE, "list", SessionRef, ImageList)
+GET = Endpoint(SERVICE, "get", ImageRef, ImageInfo)
+DELETE = Endpoint(SERVICE, "delete", ImageIds, Deleted)
+METADATA = Endpoint(SERVICE, "metadata", ImageRef, ImageMetadata)
+APPLY = Endpoint(SERVICE, "apply", ApplyRequest, ImageInfo, timeout=60.0)
+UNDO = Endpoint(SERVICE, "undo", ImageRef, ImageInfo)
+REDO = Endpoint(SERVICE, "redo", ImageRef, ImageInfo)
+REVERT = Endpoint(SERVICE, "revert", RevertRequest, ImageInfo)
+PRESETS = Endpoint(SERVICE, "presets", SessionRef, PresetList)
+PROFILE_CREATE = Endpoint(SERVICE, "profile_create", ProfileCreate, Preset)
+PROFILE_UPDATE = Endpoint(SERVICE, "profile_update", ProfileUpdate, Preset)
+PROFILE_DELETE = Endpoint(SERVICE, "profile_delete", ProfileRef, PresetList)
+# Binary endpoints: frames of (header model, bytes).
+UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0)
+CONTENT = Endpoint(SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0)
