@@ -46,6 +46,7 @@ ECHO = Endpoint(SPEC, "echo", Ping, Pong, timeout=2.0)
 MISSING = Endpoint(SPEC, "missing", Ping, Pong)
 BROKEN = Endpoint(SPEC, "broken", Ping, Pong)
 WRONG_SHAPE = Endpoint(SPEC, "wrong", Ping, Pong)
+UPPER = Endpoint(SPEC, "upper", Ping, Pong, request_body=True, reply_body=True)
 NOBODY = Endpoint(ServiceSpec("ghost", "1.0.0", "test.ghost.v1", "nobody"), "x", Ping, Pong)
 
 
@@ -66,6 +67,10 @@ async def wrong(_: Ping) -> Ping:
     return Ping(text="not a pong")
 
 
+async def upper(request: Ping, body: bytes) -> tuple[Pong, bytes]:
+    return Pong(text=request.text, request_id=None), body.upper()
+
+
 @pytest.fixture
 async def service(nats_server: EmbeddedNats) -> AsyncIterator[RpcService]:
     conn = await connect(nats_server.url, "echo")
@@ -74,6 +79,7 @@ async def service(nats_server: EmbeddedNats) -> AsyncIterator[RpcService]:
     svc.add(MISSING, missing)
     svc.add(BROKEN, broken)
     svc.add(WRONG_SHAPE, wrong)
+    svc.add(UPPER, upper)
     async with svc:
         yield svc
     await conn.close()
@@ -170,3 +176,10 @@ async def test_bad_requests_are_rejected_before_the_handler(service: RpcService,
     """Contract validation (a too-long field) happens in the wrapper, not in every handler."""
     msg = await nc.request(ECHO.subject, b'{"text": "' + b"x" * 60 + b'"}', timeout=2)
     assert msg.headers is not None and msg.headers["Nats-Service-Error-Code"] == BadRequest.code
+
+
+async def test_binary_bodies_cross_in_both_directions(service: RpcService, nc: NATS) -> None:
+    """An endpoint can take raw bytes after its model and answer with raw bytes: 5 MB survive intact."""
+    body = b"abc\x00" * (5 * 1024 * 1024 // 4)
+    header, data = await RpcClient(nc).exchange(UPPER, Ping(text="t"), body)
+    assert header.text == "t" and data == body.upper()

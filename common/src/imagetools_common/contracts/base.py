@@ -41,6 +41,9 @@ class Endpoint(Generic[Req, Resp]):
     request: type[Req]
     reply: type[Resp]
     timeout: float = 5.0
+    # Binary endpoints carry raw bytes after the model (see rpc.frames).
+    request_body: bool = False
+    reply_body: bool = False
 
     @property
     def subject(self) -> str:

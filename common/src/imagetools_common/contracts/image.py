@@ -57,7 +57,9 @@ class CompressionSettings(WireModel):
 
     max_width: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Longest allowed width, px")
     max_height: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Longest allowed height, px")
-    quality: int = Field(85, ge=1, le=100, description="Starting (best) quality; the search goes down from here")
+    quality: int = Field(
+        85, ge=1, le=100, description="Starting (best) quality; the search goes down from here"
+    )
     target_kb: int | None = Field(None, ge=1, le=102_400, description="Largest acceptable file, KiB")
     format: CompressFormat = Field("jpeg", description="Output format; auto picks the smallest")
     keep_aspect: bool = Field(True, description="Scale both sides together")
@@ -116,7 +118,9 @@ class ConvertOp(WireModel):
     type: Literal["convert"] = "convert"
     format: OutputFormat
     quality: int | None = Field(None, ge=1, le=100, description="Lossy quality; default keeps the source's")
-    background: str = Field("#ffffff", pattern=HEX_COLOUR, description="Fills transparency when the format has none")
+    background: str = Field(
+        "#ffffff", pattern=HEX_COLOUR, description="Fills transparency when the format has none"
+    )
 
 
 class StripMetadataOp(WireModel):
@@ -298,5 +302,5 @@ PROFILE_CREATE = Endpoint(SERVICE, "profile_create", ProfileCreate, Preset)
 PROFILE_UPDATE = Endpoint(SERVICE, "profile_update", ProfileUpdate, Preset)
 PROFILE_DELETE = Endpoint(SERVICE, "profile_delete", ProfileRef, PresetList)
 # Binary endpoints: frames of (header model, bytes).
-UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0)
-CONTENT = Endpoint(SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0)
+UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0, request_body=True)
+CONTENT = Endpoint(SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0, reply_body=True)

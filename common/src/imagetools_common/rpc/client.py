@@ -10,7 +10,15 @@ from nats.aio.client import Client as NATS
 from pydantic import ValidationError
 
 from imagetools_common.contracts.base import Endpoint, Req, Resp
-from imagetools_common.errors import BadGateway, DomainError, ServiceUnavailable, UpstreamTimeout, from_wire
+from imagetools_common.errors import (
+    BadGateway,
+    BadRequest,
+    DomainError,
+    ServiceUnavailable,
+    UpstreamTimeout,
+    from_wire,
+)
+from imagetools_common.rpc import frames
 from imagetools_common.rpc.headers import (
     ERROR_CODE_HEADER,
     ERROR_HEADER,
@@ -50,15 +58,45 @@ class RpcClient:
     async def call(
         self, endpoint: Endpoint[Req, Resp], request: Req, *, timeout: float | None = None
     ) -> Resp:
+        """A JSON request and a JSON reply."""
+        data = await self._request(endpoint, request.model_dump_json().encode(), timeout)
+        return self._decode(endpoint, data)
+
+    async def send(
+        self, endpoint: Endpoint[Req, Resp], request: Req, body: bytes, *, timeout: float | None = None
+    ) -> Resp:
+        """A request carrying raw bytes after its model (an upload), and a JSON reply."""
+        data = await self._request(endpoint, frames.pack(request, body), timeout)
+        return self._decode(endpoint, data)
+
+    async def fetch(
+        self, endpoint: Endpoint[Req, Resp], request: Req, *, timeout: float | None = None
+    ) -> tuple[Resp, bytes]:
+        """A JSON request and a reply carrying raw bytes after its model (a download)."""
+        return await self.exchange(endpoint, request, None, timeout=timeout)
+
+    async def exchange(
+        self, endpoint: Endpoint[Req, Resp], request: Req, body: bytes | None, *, timeout: float | None = None
+    ) -> tuple[Resp, bytes]:
+        """Bytes both ways: the request's body (when the endpoint takes one) and the reply's."""
+        if endpoint.request_body:
+            payload = frames.pack(request, body or b"")
+        else:
+            payload = request.model_dump_json().encode()
+        data = await self._request(endpoint, payload, timeout)
+        try:
+            return frames.unpack(data, endpoint.reply)
+        except BadRequest:
+            raise BadGateway(f"{endpoint.service.name} sent a malformed {endpoint.name} reply") from None
+
+    async def _request(self, endpoint: Endpoint[Any, Any], payload: bytes, timeout: float | None) -> bytes:
         if not self._nc.is_connected:
             # Fail fast: a request made while reconnecting would only sit in a buffer until it times out.
             raise ServiceUnavailable("the message bus is unavailable")
         wait = timeout or endpoint.timeout
         headers = {REQUEST_ID_HEADER: current_request_id() or new_request_id()}
         try:
-            msg = await self._nc.request(
-                endpoint.subject, request.model_dump_json().encode(), timeout=wait, headers=headers
-            )
+            msg = await self._nc.request(endpoint.subject, payload, timeout=wait, headers=headers)
         except nats.errors.NoRespondersError:
             raise ServiceUnavailable(f"{endpoint.service.name} is not available") from None
         except nats.errors.TimeoutError:
@@ -68,7 +106,11 @@ class RpcClient:
         error = decode_error(msg.headers or {}, msg.data)
         if error is not None:
             raise error
+        return bytes(msg.data)
+
+    @staticmethod
+    def _decode(endpoint: Endpoint[Req, Resp], data: bytes) -> Resp:
         try:
-            return endpoint.reply.model_validate_json(msg.data)
+            return endpoint.reply.model_validate_json(data)
         except ValidationError:
             raise BadGateway(f"{endpoint.service.name} sent a malformed {endpoint.name} reply") from None

@@ -20,16 +20,18 @@ from nats.aio.client import Client as NATS
 from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from imagetools_common.contracts.base import Endpoint, ServiceSpec
 from imagetools_common.errors import BadRequest, DomainError, Internal
 from imagetools_common.logs import get_logger
+from imagetools_common.rpc import frames
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, accept_request_id
 
 log = get_logger("imagetools.rpc")
 
-Handler = Callable[[Any], Awaitable[BaseModel]]
+# (request) -> reply, with a bytes argument and/or a (reply, bytes) result on binary endpoints.
+Handler = Callable[..., Awaitable[Any]]
 
 
 def encode_error(error: DomainError) -> tuple[str, str, bytes]:
@@ -87,6 +89,26 @@ class RpcService:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
+    @staticmethod
+    async def _call(endpoint: Endpoint[Any, Any], handler: Handler, data: bytes) -> bytes:
+        """Decode the request as the contract says, run the handler, encode its reply."""
+        if endpoint.request_body:
+            header, body = frames.unpack(data, endpoint.request)
+            result = await handler(header, body)
+        else:
+            try:
+                payload = endpoint.request.model_validate_json(data)
+            except ValidationError as error:
+                raise BadRequest(
+                    f"malformed {endpoint.subject} request",
+                    details={"errors": error.errors(include_url=False, include_input=False)},
+                ) from None
+            result = await handler(payload)
+        if endpoint.reply_body:
+            model, blob = result
+            return frames.pack(model, blob)
+        return result.model_dump_json().encode()
+
     def _dispatcher(
         self, endpoint: Endpoint[Any, Any], handler: Handler
     ) -> Callable[[Request], Awaitable[None]]:
@@ -105,17 +127,8 @@ class RpcService:
                 started = time.perf_counter()
                 outcome = "ok"
                 try:
-                    try:
-                        payload = endpoint.request.model_validate_json(request.data)
-                    except ValidationError as error:
-                        raise BadRequest(
-                            f"malformed {endpoint.subject} request",
-                            details={"errors": error.errors(include_url=False, include_input=False)},
-                        ) from None
-                    reply = await handler(payload)
-                    await request.respond(
-                        reply.model_dump_json().encode(), headers={REQUEST_ID_HEADER: request_id}
-                    )
+                    reply = await self._call(endpoint, handler, request.data)
+                    await request.respond(reply, headers={REQUEST_ID_HEADER: request_id})
                 except DomainError as error:
                     outcome = error.code
                     await request.respond_error(*encode_error(error))
