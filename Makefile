@@ -61,7 +61,7 @@ stack: install web ## Run the compose topology locally with REPLICAS image-servi
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src
+	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src image-service/bench
 
 .PHONY: test
 test: lint test-web web ## Lint, then every test (web unit tests, each service, end to end)
@@ -86,6 +86,10 @@ test-oauth-service: install ## oauth-service alone
 .PHONY: test-e2e
 test-e2e: install web ## The whole stack as processes, and the web app in headless Chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: install ## Compression benchmark: ImageTools against the original project's algorithm
+	$(PY) image-service/bench/bench_compress.py
 
 .PHONY: clean
 clean: ## Remove installed dependencies and builds (keeps var/, your data)

@@ -8,11 +8,12 @@ from pathlib import Path
 from pydantic.fields import FieldInfo
 
 from gateway.settings import GatewaySettings
+from image_service.settings import ImageSettings
 from imagetools_common.embedded import find_project_file
 from imagetools_common.settings import Settings
 from session_service.settings import SessionSettings
 
-SETTINGS_CLASSES = (Settings, GatewaySettings, SessionSettings)
+SETTINGS_CLASSES = (Settings, GatewaySettings, SessionSettings, ImageSettings)
 ROOT = find_project_file("README.md").parent
 _ROW = re.compile(r"^\| `([A-Z_]+)` \| (.+?) \| .+ \|$")
 _TEMPLATE = re.compile(r"^#? ?([A-Z][A-Z_]+)=(.*)$")
@@ -46,7 +47,7 @@ def template_values() -> dict[str, str]:
 def shown_default(info: FieldInfo) -> str:
     """How a default is written in the template: booleans lower case, nothing for None or empty."""
     default = info.default
-    if default is None or default == ():
+    if info.default_factory is not None or default is None or default == ():
         return ""
     if isinstance(default, bool):
         return str(default).lower()

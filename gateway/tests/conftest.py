@@ -13,6 +13,7 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
+from image_service.settings import ImageSettings
 from imagetools_common.contracts import image, oauth, session
 from imagetools_common.settings import Settings
 from imagetools_common.testing.services import running, settings_for
@@ -46,7 +47,9 @@ async def backend(base_env: dict[str, str]) -> AsyncIterator[AsyncExitStack]:
                     storage=SESSION_STORAGE)
         )  # fmt: skip
         await stack.enter_async_context(
-            running(image.SERVICE, settings_for(Settings, base_env), register_images, storage=IMAGE_STORAGE)
+            running(
+                image.SERVICE, settings_for(ImageSettings, base_env), register_images, storage=IMAGE_STORAGE
+            )
         )
         await stack.enter_async_context(
             running(oauth.SERVICE, settings_for(Settings, base_env), register_oauth)

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient
 from gateway.cookies import COOKIE_NAME, SECURE_COOKIE_NAME
 from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
+from image_service.settings import ImageSettings
 from imagetools_common.contracts import image
-from imagetools_common.settings import Settings
 from imagetools_common.testing.services import running, settings_for
 
 CSRF = {"X-Requested-With": "ImageTools"}
@@ -55,7 +55,7 @@ async def test_health_reports_every_service(client: Client) -> None:
 
 async def test_health_counts_replicas(client: Client, base_env: dict[str, str]) -> None:
     """Two more image-service instances show up as three replicas."""
-    settings = settings_for(Settings, base_env)
+    settings = settings_for(ImageSettings, base_env)
     async with running(image.SERVICE, settings, register_images, storage=IMAGE_STORAGE, replicas=2):
         await asyncio.sleep(1.1)  # past the health cache
         body = await (await client.get("/health")).json()

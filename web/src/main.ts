@@ -2,5 +2,6 @@ import { createApp } from 'vue'
 import App from './App.vue'
 import './styles/tokens.css'
 import './styles/base.css'
+import './styles/forms.css'
 
 createApp(App).mount('#app')

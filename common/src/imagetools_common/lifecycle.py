@@ -40,6 +40,8 @@ class Runtime(Generic[S]):
     service: RpcService
     pool: asyncpg.Pool | None = None
     background: list[Coroutine[Any, Any, None]] = field(default_factory=list)
+    # Called once the service has stopped taking requests (e.g. to shut a worker pool).
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ async def serve(
         service = RpcService(nc, spec)
         runtime = Runtime(settings=settings, nc=nc, service=service, pool=pool)
         await register(runtime)
+        for callback in runtime.cleanup:
+            stack.callback(callback)
         await stack.enter_async_context(service)
         tasks = [asyncio.create_task(job) for job in runtime.background]
         stack.push_async_callback(_cancel, tasks)

@@ -106,6 +106,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     root.setLevel(level)
     # aiohttp's own access logger is replaced by the gateway's canonical request line.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Pillow logs every TIFF tag it parses at DEBUG.
+    logging.getLogger("PIL").setLevel(logging.INFO)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -44,9 +44,11 @@ def json_model(model: BaseModel, status: int = 200) -> web.Response:
 
 
 def _describe(error: ValidationError) -> tuple[str, str]:
+    """The first problem as (field, "field: what is wrong"); a bad or missing ``type`` tag names ``type``."""
     first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "body"
-    return field, f"{field}: {first['msg']}"
+    tag_error = first["type"] in ("union_tag_invalid", "union_tag_not_found")
+    field = "type" if tag_error else ".".join(str(p) for p in first["loc"]) or "body"
+    return field, f"{field}: {first['msg'].removeprefix('Value error, ')}"
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:

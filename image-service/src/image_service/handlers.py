@@ -1,19 +1,47 @@
-"""image-service endpoints: contract model in, repo, contract model out."""
+"""image-service endpoints: contract model in, use case, contract model out."""
 
 from __future__ import annotations
 
+from image_service.images import Images
 from image_service.repo import ImageRepo
+from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.session import SessionRef
 from imagetools_common.lifecycle import Runtime
-from imagetools_common.settings import Settings
 
 
-async def register(runtime: Runtime[Settings]) -> None:
+async def register(runtime: Runtime[ImageSettings]) -> None:
     assert runtime.pool is not None
     repo = ImageRepo(runtime.pool)
+    images = Images(repo, runtime.settings, max_payload=runtime.nc.max_payload)
+    runtime.cleanup.append(images.close)
 
     async def count(request: SessionRef) -> contract.ImageCount:
         return contract.ImageCount(count=await repo.count(request.session_id))
 
-    runtime.service.add(contract.COUNT, count)
+    async def list_images(request: SessionRef) -> contract.ImageList:
+        return await images.list_images(request.session_id)
+
+    async def clear(request: SessionRef) -> contract.Deleted:
+        return contract.Deleted(deleted=await repo.delete(request.session_id, None))
+
+    async def presets(request: SessionRef) -> contract.PresetList:
+        return await images.presets(request.session_id)
+
+    service = runtime.service
+    service.add(contract.COUNT, count)
+    service.add(contract.LIST, list_images)
+    service.add(contract.GET, images.get)
+    service.add(contract.DELETE, images.delete)
+    service.add(contract.METADATA, images.metadata)
+    service.add(contract.UPLOAD, images.upload)
+    service.add(contract.APPLY, images.apply)
+    service.add(contract.UNDO, images.undo)
+    service.add(contract.REDO, images.redo)
+    service.add(contract.REVERT, images.revert)
+    service.add(contract.CONTENT, images.content)
+    service.add(contract.CLEAR, clear)
+    service.add(contract.PRESETS, presets)
+    service.add(contract.PROFILE_CREATE, images.create_profile)
+    service.add(contract.PROFILE_UPDATE, images.update_profile)
+    service.add(contract.PROFILE_DELETE, images.delete_profile)

@@ -2,9 +2,68 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from imagetools_common.errors import Conflict, NotFound, QuotaExceeded
+
+_IMAGE_COLUMNS = (
+    "id, filename, created_at, original_format, octet_length(original) AS original_bytes, "
+    "first_frame_only, current_version"
+)
+_VERSION_COLUMNS = "number, operation, params, format, width, height, bytes, compression, created_at"
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version about to be stored: its bytes, thumbnail and what made it."""
+
+    operation: str
+    params: dict[str, Any]
+    format: str
+    width: int
+    height: int
+    data: bytes
+    thumbnail: bytes
+    compression: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    number: int
+    operation: str
+    params: dict[str, Any]
+    format: str
+    width: int
+    height: int
+    bytes: int
+    compression: dict[str, Any] | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: UUID
+    filename: str
+    created_at: datetime
+    original_format: str
+    original_bytes: int
+    first_frame_only: bool
+    current_version: int
+    versions: list[VersionRow]
+
+    @property
+    def current(self) -> VersionRow:
+        return next(v for v in self.versions if v.number == self.current_version)
+
+
+def _session_lock_key(session_id: UUID) -> int:
+    """An advisory-lock key per session (64 bits of its id) serialising its quota checks."""
+    return int.from_bytes(session_id.bytes[:8], "big", signed=True)
 
 
 class ImageRepo:
@@ -12,6 +71,275 @@ class ImageRepo:
         self._pool = pool
 
     async def count(self, session_id: UUID) -> int:
-        return await self._pool.fetchval(
-            "SELECT count(*) FROM images.images WHERE session_id = $1", session_id
+        return int(
+            await self._pool.fetchval("SELECT count(*) FROM images.images WHERE session_id = $1", session_id)
         )
+
+    async def create(
+        self,
+        session_id: UUID,
+        *,
+        filename: str,
+        original: bytes,
+        original_format: str,
+        first_frame_only: bool,
+        first: NewVersion,
+        max_images: int,
+    ) -> UUID:
+        """Store a new image and its first version, unless the session is full (checked atomically)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Concurrent uploads into one session queue here, so the count below cannot go stale.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _session_lock_key(session_id))
+            held = await conn.fetchval("SELECT count(*) FROM images.images WHERE session_id = $1", session_id)
+            if held >= max_images:
+                raise QuotaExceeded(
+                    f"this session already holds {held} of {max_images} images: delete one to add another",
+                    details={"max_images": max_images},
+                )
+            try:
+                image_id: UUID = await conn.fetchval(
+                    """INSERT INTO images.images
+                           (session_id, filename, original, original_format, first_frame_only)
+                       VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+                    session_id,
+                    filename,
+                    original,
+                    original_format,
+                    first_frame_only,
+                )
+            except asyncpg.ForeignKeyViolationError:
+                raise NotFound("the session has ended") from None
+            await self._insert_version(conn, image_id, 1, first)
+        return image_id
+
+    @staticmethod
+    async def _insert_version(
+        conn: asyncpg.Connection, image_id: UUID, number: int, version: NewVersion
+    ) -> None:
+        await conn.execute(
+            """INSERT INTO images.versions (image_id, number, operation, params, format,
+                   width, height, bytes, data, thumbnail, compression)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+            image_id,
+            number,
+            version.operation,
+            version.params,
+            version.format,
+            version.width,
+            version.height,
+            len(version.data),
+            version.data,
+            version.thumbnail,
+            version.compression,
+        )
+
+    async def for_session(self, session_id: UUID) -> list[ImageRecord]:
+        """The session's images, newest first, with their history (no pixel data)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"""SELECT {_IMAGE_COLUMNS} FROM images.images
+                    WHERE session_id = $1 ORDER BY created_at DESC, id""",
+                session_id,
+            )
+            versions = await conn.fetch(
+                f"""SELECT image_id, {_VERSION_COLUMNS} FROM images.versions
+                    WHERE image_id = ANY($1::uuid[]) ORDER BY image_id, number""",
+                [r["id"] for r in rows],
+            )
+        by_image: dict[UUID, list[VersionRow]] = {}
+        for v in versions:
+            by_image.setdefault(v["image_id"], []).append(_version(v))
+        return [_record(r, by_image.get(r["id"], [])) for r in rows]
+
+    async def get(
+        self, session_id: UUID, image_id: UUID, conn: asyncpg.Connection | None = None
+    ) -> ImageRecord:
+        """One image of the session with its history; NotFound for another session's image."""
+        db = conn or self._pool
+        row = await db.fetchrow(
+            f"SELECT {_IMAGE_COLUMNS} FROM images.images WHERE id = $1 AND session_id = $2",
+            image_id,
+            session_id,
+        )
+        if row is None:
+            raise NotFound("no such image in this session")
+        versions = await db.fetch(
+            f"SELECT {_VERSION_COLUMNS} FROM images.versions WHERE image_id = $1 ORDER BY number", image_id
+        )
+        return _record(row, [_version(v) for v in versions])
+
+    async def version_data(
+        self, session_id: UUID, image_id: UUID, number: int | None, column: str
+    ) -> tuple[int, str, bytes]:
+        """(number, format, bytes) of a version's ``data`` or ``thumbnail``; the current one by default."""
+        if column not in ("data", "thumbnail"):
+            raise ValueError(column)
+        row = await self._pool.fetchrow(
+            f"""SELECT v.number, v.format, v.{column} AS blob FROM images.versions v
+                JOIN images.images i ON i.id = v.image_id
+                WHERE v.image_id = $1 AND i.session_id = $2 AND v.number = coalesce($3, i.current_version)""",
+            image_id,
+            session_id,
+            number,
+        )
+        if row is None:
+            raise NotFound("no such image or version in this session")
+        return row["number"], row["format"], bytes(row["blob"])
+
+    async def original(self, session_id: UUID, image_id: UUID) -> tuple[str, bytes]:
+        row = await self._pool.fetchrow(
+            "SELECT original_format, original FROM images.images WHERE id = $1 AND session_id = $2",
+            image_id,
+            session_id,
+        )
+        if row is None:
+            raise NotFound("no such image in this session")
+        return row["original_format"], bytes(row["original"])
+
+    async def add_version(
+        self, session_id: UUID, image_id: UUID, *, based_on: int, version: NewVersion, keep: int
+    ) -> ImageRecord:
+        """Make ``version`` current, dropping the redo branch and all but ``keep`` older edits.
+
+        ``based_on`` is the version the caller computed from: if another request moved the image
+        meanwhile, this refuses (Conflict) rather than silently discarding that change.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT current_version, last_version FROM images.images"
+                " WHERE id = $1 AND session_id = $2 FOR UPDATE",
+                image_id,
+                session_id,
+            )
+            if row is None:
+                raise NotFound("no such image in this session")
+            if row["current_version"] != based_on:
+                raise Conflict("the image changed while this operation ran: look again and retry")
+            await conn.execute(
+                "DELETE FROM images.versions WHERE image_id = $1 AND number > $2", image_id, based_on
+            )
+            number = row["last_version"] + 1
+            await self._insert_version(conn, image_id, number, version)
+            await conn.execute(
+                "UPDATE images.images SET current_version = $2, last_version = $2 WHERE id = $1",
+                image_id,
+                number,
+            )
+            # The original (1) is always kept; beyond it only the newest `keep` edits.
+            await conn.execute(
+                """DELETE FROM images.versions WHERE image_id = $1 AND number <> 1 AND number NOT IN (
+                       SELECT number FROM images.versions WHERE image_id = $1 AND number <> 1
+                       ORDER BY number DESC LIMIT $2)""",
+                image_id,
+                keep,
+            )
+            return await self.get(session_id, image_id, conn)
+
+    async def move(
+        self, session_id: UUID, image_id: UUID, step: int | None = None, to: int | None = None
+    ) -> ImageRecord:
+        """Undo (step -1), redo (step +1) or revert (to N): only the current-version pointer moves."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            current = await conn.fetchval(
+                "SELECT current_version FROM images.images WHERE id = $1 AND session_id = $2 FOR UPDATE",
+                image_id,
+                session_id,
+            )
+            if current is None:
+                raise NotFound("no such image in this session")
+            if to is None:
+                order = "DESC" if step == -1 else "ASC"
+                compare = "<" if step == -1 else ">"
+                to = await conn.fetchval(
+                    f"SELECT number FROM images.versions WHERE image_id = $1 AND number {compare} $2 "
+                    f"ORDER BY number {order} LIMIT 1",
+                    image_id,
+                    current,
+                )
+                if to is None:
+                    raise Conflict("nothing to undo" if step == -1 else "nothing to redo")
+            elif not await conn.fetchval(
+                "SELECT 1 FROM images.versions WHERE image_id = $1 AND number = $2", image_id, to
+            ):
+                raise NotFound(f"version {to} does not exist (any more)", details={"field": "version"})
+            await conn.execute("UPDATE images.images SET current_version = $2 WHERE id = $1", image_id, to)
+            return await self.get(session_id, image_id, conn)
+
+    async def delete(self, session_id: UUID, image_ids: list[UUID] | None) -> int:
+        """Delete some of the session's images (or all when ``image_ids`` is None); how many went."""
+        if image_ids is None:
+            status = await self._pool.execute("DELETE FROM images.images WHERE session_id = $1", session_id)
+        else:
+            status = await self._pool.execute(
+                "DELETE FROM images.images WHERE session_id = $1 AND id = ANY($2::uuid[])",
+                session_id,
+                image_ids,
+            )
+        return int(status.split()[-1])
+
+    # Profiles ----------------------------------------------------------------------------------
+
+    async def profiles(self, session_id: UUID) -> list[asyncpg.Record]:
+        return list(
+            await self._pool.fetch(
+                "SELECT id, name, settings FROM images.profiles WHERE session_id = $1"
+                " ORDER BY created_at, id",
+                session_id,
+            )
+        )
+
+    async def profile(self, session_id: UUID, profile_id: str) -> asyncpg.Record | None:
+        return await self._pool.fetchrow(
+            "SELECT id, name, settings FROM images.profiles WHERE session_id = $1 AND id = $2",
+            session_id,
+            profile_id,
+        )
+
+    async def save_profile(
+        self, session_id: UUID, profile_id: str, name: str, settings: dict[str, Any]
+    ) -> None:
+        try:
+            await self._pool.execute(
+                """INSERT INTO images.profiles (session_id, id, name, settings) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (session_id, id)
+                   DO UPDATE SET name = EXCLUDED.name, settings = EXCLUDED.settings""",
+                session_id,
+                profile_id,
+                name,
+                settings,
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise NotFound("the session has ended") from None
+
+    async def delete_profile(self, session_id: UUID, profile_id: str) -> bool:
+        status = await self._pool.execute(
+            "DELETE FROM images.profiles WHERE session_id = $1 AND id = $2", session_id, profile_id
+        )
+        return status != "DELETE 0"
+
+
+def _version(row: asyncpg.Record) -> VersionRow:
+    return VersionRow(
+        number=row["number"],
+        operation=row["operation"],
+        params=row["params"],
+        format=row["format"],
+        width=row["width"],
+        height=row["height"],
+        bytes=row["bytes"],
+        compression=row["compression"],
+        created_at=row["created_at"],
+    )
+
+
+def _record(row: asyncpg.Record, versions: list[VersionRow]) -> ImageRecord:
+    return ImageRecord(
+        id=row["id"],
+        filename=row["filename"],
+        created_at=row["created_at"],
+        original_format=row["original_format"],
+        original_bytes=row["original_bytes"],
+        first_frame_only=row["first_frame_only"],
+        current_version=row["current_version"],
+        versions=versions,
+    )

@@ -37,7 +37,51 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
+export interface UploadOptions {
+  /** Bytes sent so far out of the total, as the browser reports them. */
+  onProgress?: (loaded: number, total: number) => void
+  /** The whole body has been sent; the server is now working on it. */
+  onSent?: () => void
+  signal?: AbortSignal
+  /** Name of the multipart part; the API expects "file". */
+  field?: string
+}
+
+/** A downloaded body (ZIP archive, image bytes) with the name the server suggested. */
+export interface BlobResult {
+  blob: Blob
+  /** From Content-Disposition; null when the server gave none. */
+  filename: string | null
+}
+
+/** The subset of XMLHttpRequest that uploads use; tests pass their own. */
+export type XhrFactory = () => XMLHttpRequest
+
 const NETWORK_MESSAGE = "Can't reach the ImageTools server. Check your connection and try again."
+
+function networkError(): ApiError {
+  return new ApiError({ code: 'network_error', message: NETWORK_MESSAGE, status: 0 })
+}
+
+function abortError(): DOMException {
+  return new DOMException('The request was cancelled', 'AbortError')
+}
+
+/** The filename of a Content-Disposition header, preferring the RFC 5987 `filename*` form. */
+export function filenameFromDisposition(header: string | null): string | null {
+  if (!header) return null
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1].trim().replace(/^"|"$/g, ''))
+    } catch {
+      // Malformed escape: fall through to the plain form.
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/.exec(header)
+  const name = plain?.[2] ?? plain?.[1]
+  return name ? name.trim() : null
+}
 
 /** Used when an error response is not the API's JSON envelope, e.g. a reverse proxy's 502 page. */
 function fallbackMessage(status: number): string {
@@ -58,29 +102,44 @@ function isErrorBody(value: unknown): value is ApiErrorBody {
   )
 }
 
-/** Turns a non-2xx response into an ApiError, whatever its body looks like. */
-export async function errorFromResponse(response: Response): Promise<ApiError> {
-  const headerRequestId = response.headers.get('X-Request-ID')
-  let body: unknown = null
-  try {
-    body = await response.json()
-  } catch {
-    // Not JSON (an HTML error page from a proxy, an empty body): use the fallback below.
-  }
+/**
+ * The ApiError for a failed response, given its status and its body parsed as JSON (null when
+ * it was not JSON: an HTML error page from a proxy, an empty body).
+ */
+export function errorFromBody(status: number, body: unknown, headerRequestId: string | null = null): ApiError {
   if (isErrorBody(body)) {
     return new ApiError({
       code: body.error.code,
       message: body.error.message,
-      status: response.status,
+      status,
       requestId: body.error.request_id ?? headerRequestId,
     })
   }
   return new ApiError({
-    code: `http_${response.status}`,
-    message: fallbackMessage(response.status),
-    status: response.status,
+    code: `http_${status}`,
+    message: fallbackMessage(status),
+    status,
     requestId: headerRequestId,
   })
+}
+
+/** Turns a non-2xx response into an ApiError, whatever its body looks like. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let body: unknown = null
+  try {
+    body = await response.json()
+  } catch {
+    // Not JSON: errorFromBody falls back to a message for the status.
+  }
+  return errorFromBody(response.status, body, response.headers.get('X-Request-ID'))
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return null
+  }
 }
 
 function isAbort(error: unknown): boolean {
@@ -95,7 +154,10 @@ function isAbort(error: unknown): boolean {
 export class ApiClient {
   // Late-bound so that a stubbed global fetch (tests) or a polyfill is picked up, and so
   // that window.fetch is never called with a foreign `this` ("Illegal invocation").
-  constructor(private readonly fetchFn: FetchLike = (input, init) => globalThis.fetch(input, init)) {}
+  constructor(
+    private readonly fetchFn: FetchLike = (input, init) => globalThis.fetch(input, init),
+    private readonly xhrFactory: XhrFactory = () => new XMLHttpRequest(),
+  ) {}
 
   async request<T>(method: string, path: string, { body, signal }: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' }
@@ -113,7 +175,7 @@ export class ApiClient {
       })
     } catch (error) {
       if (isAbort(error)) throw error
-      throw new ApiError({ code: 'network_error', message: NETWORK_MESSAGE, status: 0 })
+      throw networkError()
     }
 
     if (!response.ok) throw await errorFromResponse(response)
@@ -128,6 +190,108 @@ export class ApiClient {
         requestId: response.headers.get('X-Request-ID'),
       })
     }
+  }
+
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, { signal })
+  }
+
+  post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('POST', path, { body, signal })
+  }
+
+  put<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('PUT', path, { body, signal })
+  }
+
+  delete<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('DELETE', path, { body, signal })
+  }
+
+  /** A binary body (a ZIP, image bytes); errors come back as ApiError like any other call. */
+  async blob(method: string, path: string, { body, signal }: RequestOptions = {}): Promise<BlobResult> {
+    const headers: Record<string, string> = {}
+    if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = CSRF_VALUE
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    let response: Response
+    try {
+      response = await this.fetchFn(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        signal,
+      })
+    } catch (error) {
+      if (isAbort(error)) throw error
+      throw networkError()
+    }
+    if (!response.ok) throw await errorFromResponse(response)
+    try {
+      const blob = await response.blob()
+      return { blob, filename: filenameFromDisposition(response.headers.get('Content-Disposition')) }
+    } catch (error) {
+      if (isAbort(error)) throw error
+      throw networkError()
+    }
+  }
+
+  /**
+   * POSTs one file as multipart/form-data through XMLHttpRequest, the only browser API that
+   * reports upload progress. Resolves with the parsed JSON; rejects with ApiError, or with an
+   * AbortError DOMException when `signal` cancels it.
+   */
+  upload<T>(path: string, file: File, { onProgress, onSent, signal, field = 'file' }: UploadOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(abortError())
+        return
+      }
+      const xhr = this.xhrFactory()
+      const onAbortSignal = () => xhr.abort()
+      const settle = (action: () => void) => {
+        signal?.removeEventListener('abort', onAbortSignal)
+        action()
+      }
+
+      xhr.open('POST', path)
+      xhr.setRequestHeader('Accept', 'application/json')
+      xhr.setRequestHeader(CSRF_HEADER, CSRF_VALUE)
+      xhr.responseType = 'text'
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress?.(event.loaded, event.total)
+      }
+      xhr.upload.onload = () => onSent?.()
+      xhr.onload = () =>
+        settle(() => {
+          const requestId = xhr.getResponseHeader('X-Request-ID')
+          const body = parseJson(xhr.responseText)
+          if (xhr.status >= 200 && xhr.status < 300) {
+            if (body === null) {
+              reject(
+                new ApiError({
+                  code: 'invalid_response',
+                  message: 'The server sent a response the app could not read.',
+                  status: xhr.status,
+                  requestId,
+                }),
+              )
+            } else {
+              resolve(body as T)
+            }
+          } else {
+            reject(errorFromBody(xhr.status, body, requestId))
+          }
+        })
+      xhr.onerror = () => settle(() => reject(networkError()))
+      xhr.ontimeout = () => settle(() => reject(networkError()))
+      xhr.onabort = () => settle(() => reject(abortError()))
+      signal?.addEventListener('abort', onAbortSignal)
+
+      const form = new FormData()
+      form.append(field, file, file.name)
+      xhr.send(form)
+    })
   }
 
   getSession(signal?: AbortSignal): Promise<SessionInfo> {

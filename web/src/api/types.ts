@@ -48,3 +48,154 @@ export type HealthResult =
   | { status: 'degraded'; missing: string[] }
   /** No usable answer at all: network failure, timeout, a proxy's error page. */
   | { status: 'offline' }
+
+// Images -----------------------------------------------------------------------------------------
+
+/** Formats an upload may be in (decided by the server from the content). */
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'bmp' | 'tiff' | 'heif' | 'avif'
+/** Formats the server can write. */
+export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif'
+/** Compression may also pick the smallest of them. */
+export type CompressFormat = OutputFormat | 'auto'
+
+/** How a compression came out; present on versions made by "compress". */
+export interface CompressionOutcome {
+  /** Whether the file fits target_kb (true when there was no target). */
+  target_met: boolean
+  /** Final quality; null for lossless output. */
+  quality: number | null
+  width: number
+  height: number
+  bytes: number
+  format: OutputFormat
+}
+
+export interface VersionView {
+  /** 1 is the original upload. */
+  number: number
+  /** upload, compress, resize, rotate, flip, crop, convert, strip_metadata, … */
+  operation: string
+  /** The operation's parameters as applied. */
+  params: Record<string, unknown>
+  format: ImageFormat
+  width: number
+  height: number
+  bytes: number
+  created_at: string
+  compression: CompressionOutcome | null
+}
+
+/** One image with its history, as every image endpoint returns it. */
+export interface ImageView {
+  id: string
+  filename: string
+  /** Name of the current version, with its extension. */
+  download_name: string
+  created_at: string
+  current: VersionView
+  /** Oldest first. */
+  versions: VersionView[]
+  can_undo: boolean
+  can_redo: boolean
+  /** The upload was animated; only its first frame was kept. */
+  first_frame_only: boolean
+  content_url: string
+  thumbnail_url: string
+  download_url: string
+  original_url: string
+  original_download_url: string
+  original_bytes: number
+}
+
+/** GET /api/v1/images */
+export interface ImageList {
+  images: ImageView[]
+  max_images: number
+}
+
+/** A file of a multi-file upload that the server refused. */
+export interface UploadFailure {
+  filename: string
+  code: string
+  message: string
+}
+
+/** POST /api/v1/images (201) */
+export interface UploadResult {
+  images: ImageView[]
+  errors: UploadFailure[]
+}
+
+/** POST /api/v1/images/delete, DELETE /api/v1/images */
+export interface DeletedCount {
+  deleted: number
+}
+
+export interface GpsPosition {
+  latitude: number
+  longitude: number
+  altitude_m: number | null
+  map_url: string
+}
+
+/** GET /api/v1/images/{id}/metadata */
+export interface ImageMetadata {
+  camera: string | null
+  lens: string | null
+  exposure: string | null
+  aperture: string | null
+  iso: number | null
+  focal_length: string | null
+  taken_at: string | null
+  orientation: number | null
+  software: string | null
+  gps: GpsPosition | null
+  has_exif: boolean
+}
+
+// Operations -------------------------------------------------------------------------------------
+
+/** What a preset or profile stands for; also the body of a custom compression. */
+export interface CompressionSettings {
+  max_width: number | null
+  max_height: number | null
+  quality: number
+  target_kb: number | null
+  format: CompressFormat
+  keep_aspect: boolean
+}
+
+export type Operation =
+  | { type: 'compress'; preset: string }
+  | { type: 'compress'; settings: CompressionSettings }
+  | { type: 'resize'; width: number | null; height: number | null; keep_aspect: boolean; allow_upscale: boolean }
+  | { type: 'resize'; percent: number; allow_upscale: boolean }
+  | { type: 'rotate'; degrees: 90 | 180 | 270 }
+  | { type: 'flip'; direction: 'horizontal' | 'vertical' }
+  | { type: 'crop'; x: number; y: number; width: number; height: number }
+  | { type: 'convert'; format: OutputFormat; quality: number | null; background: string }
+  | { type: 'strip_metadata'; what: 'all' | 'gps' }
+
+// Presets and profiles -----------------------------------------------------------------------------
+
+export interface Preset {
+  /** "email", "web", "web_hq" for the system presets; a UUID for the session's own profiles. */
+  id: string
+  name: string
+  settings: CompressionSettings
+  /** A built-in preset (it can be overridden for the session and reset, not deleted). */
+  system: boolean
+  /** A system preset this session has changed. */
+  overridden: boolean
+}
+
+/** GET /api/v1/presets, DELETE /api/v1/profiles/{id} */
+export interface PresetList {
+  presets: Preset[]
+}
+
+/** POST /api/v1/profiles, PUT /api/v1/profiles/{id} */
+export interface ProfileInput {
+  name: string
+  settings: CompressionSettings
+}

@@ -20,8 +20,8 @@ function dispatch(target: EventTarget, type: string, property: 'dataTransfer' | 
 
 describe('DropZone', () => {
   const mounted: ReturnType<typeof mount>[] = []
-  const mountZone = () => {
-    const wrapper = mount(DropZone, { props: { limits }, attachTo: document.body })
+  const mountZone = (extra: { compact?: boolean; full?: boolean } = {}) => {
+    const wrapper = mount(DropZone, { props: { limits, ...extra }, attachTo: document.body })
     mounted.push(wrapper)
     return wrapper
   }
@@ -86,5 +86,22 @@ describe('DropZone', () => {
     mounted.splice(0)
     dispatch(document.body, 'drop', 'dataTransfer', [photo()])
     expect(wrapper.emitted('files')).toBeUndefined()
+  })
+
+  it('becomes a slim bar above the gallery, and covers the window while files are dragged', async () => {
+    const wrapper = mountZone({ compact: true })
+    expect(wrapper.classes()).toContain('compact')
+    expect(wrapper.get('h2').text()).toBe('Add more photos')
+    dispatch(document.body, 'dragenter', 'dataTransfer', [photo()])
+    await wrapper.vm.$nextTick()
+    expect(wrapper.find('.drag-veil').exists()).toBe(true)
+  })
+
+  it('says when the session is full and disables the picker', () => {
+    const wrapper = mountZone({ compact: true, full: true })
+    expect(wrapper.get('h2').text()).toBe('This session is full')
+    expect(wrapper.text()).toContain('It holds 5 images, the most a session can keep.')
+    expect(wrapper.get('[data-testid=choose-files]').attributes()).toHaveProperty('disabled')
+    expect(wrapper.attributes('data-full')).toBe('true')
   })
 })

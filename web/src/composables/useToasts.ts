@@ -1,4 +1,4 @@
-import { readonly, shallowRef } from 'vue'
+import { computed, readonly, shallowRef } from 'vue'
 
 export type ToastKind = 'info' | 'success' | 'error'
 
@@ -44,6 +44,22 @@ function notify(message: string, { kind = 'info', timeoutMs }: NotifyOptions = {
   return id
 }
 
+// A modal <dialog> sits in the browser's top layer, above any z-index, and makes the rest of
+// the page inert: toasts shown while one is open must live inside it to be seen and dismissed.
+const layers = shallowRef<readonly HTMLElement[]>([])
+
+/** Shows toasts inside `element` (an open modal dialog) until `popLayer` is called for it. */
+function pushLayer(element: HTMLElement): void {
+  layers.value = [...layers.value.filter((el) => el !== element), element]
+}
+
+function popLayer(element: HTMLElement): void {
+  layers.value = layers.value.filter((el) => el !== element)
+}
+
+/** Where toasts render now: the topmost open modal, or null for their place in the page. */
+const layer = computed(() => layers.value[layers.value.length - 1] ?? null)
+
 export function useToasts() {
-  return { toasts: readonly(toasts), notify, dismiss }
+  return { toasts: readonly(toasts), notify, dismiss, layer, pushLayer, popLayer }
 }

@@ -29,7 +29,8 @@ class ServiceSpec:
 
 
 Req = TypeVar("Req", bound=BaseModel)
-Resp = TypeVar("Resp", bound=BaseModel)
+# Covariant: an endpoint replying with a subclass is usable where any model reply is expected.
+Resp = TypeVar("Resp", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,7 @@ class ImageInfo(WireModel):
     can_undo: bool
     can_redo: bool
     first_frame_only: bool = Field(description="The upload was animated; only its first frame is kept")
+    original_bytes: int = Field(description="Size of the upload as received")
 
 
 class ImageList(WireModel):
@@ -292,6 +293,7 @@ COUNT = Endpoint(SERVICE, "count", SessionRef, ImageCount)
 LIST = Endpoint(SERVICE, "list", SessionRef, ImageList)
 GET = Endpoint(SERVICE, "get", ImageRef, ImageInfo)
 DELETE = Endpoint(SERVICE, "delete", ImageIds, Deleted)
+CLEAR = Endpoint(SERVICE, "clear", SessionRef, Deleted)
 METADATA = Endpoint(SERVICE, "metadata", ImageRef, ImageMetadata)
 APPLY = Endpoint(SERVICE, "apply", ApplyRequest, ImageInfo, timeout=60.0)
 UNDO = Endpoint(SERVICE, "undo", ImageRef, ImageInfo)

@@ -1,0 +1,394 @@
+"""Images: upload, list, operations, history, content, ZIP, presets and profiles."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from urllib.parse import quote
+from uuid import UUID
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, Field, RootModel
+
+from gateway import keys
+from gateway.cookies import current_session
+from gateway.http import json_model, read_json
+from imagetools_common.contracts import image as contract
+from imagetools_common.contracts.session import SessionInfo, SessionRef
+from imagetools_common.errors import (
+    DomainError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from imagetools_common.rpc import RpcClient
+
+CHUNK = 256 * 1024
+
+
+class ImageView(contract.ImageInfo):
+    """An image as the API shows it: its history plus the URLs of its bytes."""
+
+    content_url: str = Field(description="The current version (version-addressed, cacheable forever)")
+    thumbnail_url: str = Field(description="WebP thumbnail of the current version")
+    download_url: str = Field(description="The current version as an attachment")
+    original_url: str = Field(description="The upload exactly as received")
+    original_download_url: str
+
+
+class ImageListView(BaseModel):
+    images: list[ImageView]
+    max_images: int
+
+
+class UploadError(BaseModel):
+    filename: str
+    code: str
+    message: str
+
+
+class UploadResult(BaseModel):
+    images: list[ImageView] = Field(description="The images stored")
+    errors: list[UploadError] = Field(description="Files refused (only when some others were stored)")
+
+
+class OperationBody(RootModel[contract.Operation]):
+    """One of the operations, chosen by its ``type``."""
+
+
+class IdsBody(BaseModel):
+    ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
+class RevertBody(BaseModel):
+    version: int = Field(ge=1)
+
+
+def view(info: contract.ImageInfo) -> ImageView:
+    base = f"/api/v1/images/{info.id}"
+    number = info.current.number
+    return ImageView(
+        **info.model_dump(),
+        content_url=f"{base}/content?version={number}",
+        thumbnail_url=f"{base}/thumbnail?version={number}",
+        download_url=f"{base}/content?version={number}&download=1",
+        original_url=f"{base}/content?original=true",
+        original_download_url=f"{base}/content?original=true&download=1",
+    )
+
+
+async def _session(request: web.Request) -> SessionInfo:
+    info = await current_session(request)
+    assert info is not None
+    return info
+
+
+async def _existing_session(request: web.Request) -> SessionInfo:
+    """For reads of existing images: without a session there is nothing to find."""
+    info = await current_session(request, create=False)
+    if info is None:
+        raise NotFound("no such image in this session")
+    return info
+
+
+def _image_id(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["image_id"])
+    except ValueError:
+        raise NotFound("no such image in this session") from None
+
+
+def _rpc(request: web.Request) -> RpcClient:
+    return request.app[keys.RPC]
+
+
+async def _ref(request: web.Request) -> contract.ImageRef:
+    return contract.ImageRef(session_id=(await _session(request)).id, image_id=_image_id(request))
+
+
+# Upload and listing ---------------------------------------------------------------------------
+
+
+async def _read_capped(part: BodyPartReader, limit: int, filename: str) -> bytes:
+    """The part's bytes, refusing (413) as soon as they pass ``limit``: a huge file is never buffered."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await part.read_chunk(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"{filename} is larger than the {limit // (1024 * 1024)} MiB upload limit",
+                details={"max_upload_mb": limit // (1024 * 1024)},
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def upload_images(request: web.Request) -> web.Response:
+    """Upload one or more images as multipart ``file`` parts (type decided from content)."""
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaType("upload images as multipart/form-data with one or more 'file' parts")
+    session = await _session(request)
+    settings = request.app[keys.SETTINGS]
+    stored: list[ImageView] = []
+    refused: list[tuple[str, DomainError]] = []
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name != "file":
+            await part.release()
+            continue
+        filename = (part.filename or "image")[:1024]
+        if len(stored) + len(refused) >= settings.max_images_per_session:
+            await part.release()
+            continue
+        data = await _read_capped(part, settings.max_upload_bytes, filename)
+        try:
+            info = await _rpc(request).send(
+                contract.UPLOAD, contract.UploadHeader(session_id=session.id, filename=filename), data
+            )
+        except DomainError as error:
+            if error.status >= 500:
+                raise
+            refused.append((filename, error))
+        else:
+            stored.append(view(info))
+    if not stored:
+        if refused:
+            raise refused[0][1]
+        raise ValidationFailed("file: send at least one part named 'file'", details={"field": "file"})
+    errors = [UploadError(filename=name, code=e.code, message=e.message) for name, e in refused]
+    return json_model(UploadResult(images=stored, errors=errors), status=201)
+
+
+async def list_images(request: web.Request) -> web.Response:
+    """The session's images, newest first."""
+    session = await _session(request)
+    found = await _rpc(request).call(contract.LIST, SessionRef(session_id=session.id))
+    return json_model(ImageListView(images=[view(i) for i in found.images], max_images=found.max_images))
+
+
+async def get_image(request: web.Request) -> web.Response:
+    """One image with its history."""
+    return json_model(view(await _rpc(request).call(contract.GET, await _ref(request))))
+
+
+async def delete_image(request: web.Request) -> web.Response:
+    """Delete an image and all its versions."""
+    ref = await _ref(request)
+    deleted = await _rpc(request).call(
+        contract.DELETE, contract.ImageIds(session_id=ref.session_id, image_ids=[ref.image_id])
+    )
+    if not deleted.deleted:
+        raise NotFound("no such image in this session")
+    return web.Response(status=204)
+
+
+async def delete_selected(request: web.Request) -> web.Response:
+    """Delete the selected images (those that belong to this session)."""
+    body = await read_json(request, IdsBody)
+    session = await _session(request)
+    deleted = await _rpc(request).call(
+        contract.DELETE, contract.ImageIds(session_id=session.id, image_ids=body.ids)
+    )
+    return json_model(deleted)
+
+
+async def clear_images(request: web.Request) -> web.Response:
+    """Delete every image of the session."""
+    session = await _session(request)
+    return json_model(await _rpc(request).call(contract.CLEAR, SessionRef(session_id=session.id)))
+
+
+# Operations and history -----------------------------------------------------------------------
+
+
+async def apply_operation(request: web.Request) -> web.Response:
+    """Apply an operation; the result becomes a new current version."""
+    body = await read_json(request, OperationBody)
+    ref = await _ref(request)
+    request_model = contract.ApplyRequest(
+        session_id=ref.session_id, image_id=ref.image_id, operation=body.root
+    )
+    return json_model(view(await _rpc(request).call(contract.APPLY, request_model)))
+
+
+async def undo(request: web.Request) -> web.Response:
+    """Step back one version (409 when at the original)."""
+    return json_model(view(await _rpc(request).call(contract.UNDO, await _ref(request))))
+
+
+async def redo(request: web.Request) -> web.Response:
+    """Step forward one version (409 when at the newest)."""
+    return json_model(view(await _rpc(request).call(contract.REDO, await _ref(request))))
+
+
+async def revert(request: web.Request) -> web.Response:
+    """Make any kept version the current one."""
+    body = await read_json(request, RevertBody)
+    ref = await _ref(request)
+    revert_to = contract.RevertRequest(session_id=ref.session_id, image_id=ref.image_id, version=body.version)
+    return json_model(view(await _rpc(request).call(contract.REVERT, revert_to)))
+
+
+async def image_metadata(request: web.Request) -> web.Response:
+    """Camera, exposure and location of the current version."""
+    return json_model(await _rpc(request).call(contract.METADATA, await _ref(request)))
+
+
+# Bytes ----------------------------------------------------------------------------------------
+
+
+def _version_param(request: web.Request) -> int | None:
+    raw = request.query.get("version")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed("version: must be a positive whole number", details={"field": "version"})
+    return int(raw)
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def _send_bytes(request: web.Request, kind: str) -> web.StreamResponse:
+    session = await _existing_session(request)
+    original = request.query.get("original") in ("true", "1")
+    version = _version_param(request)
+    wanted = contract.ContentRequest(
+        session_id=session.id,
+        image_id=_image_id(request),
+        version=version,
+        kind="original" if original else kind,
+    )
+    header, data = await _rpc(request).fetch(contract.CONTENT, wanted)
+    # A version number (or the original) always names the same bytes: cache it for good.
+    pinned = version is not None or original
+    headers = {
+        "ETag": header.etag,
+        "Cache-Control": "private, max-age=31536000, immutable" if pinned else "private, no-cache",
+        "Content-Disposition": content_disposition(
+            "attachment" if request.query.get("download") in ("1", "true") else "inline", header.filename
+        ),
+    }
+    if header.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=data, content_type=header.content_type, headers=headers)
+
+
+async def image_content(request: web.Request) -> web.StreamResponse:
+    """The current version's bytes (?version=N for another, ?original=true for the upload)."""
+    return await _send_bytes(request, "image")
+
+
+async def image_thumbnail(request: web.Request) -> web.StreamResponse:
+    """A WebP thumbnail (about 320 px) of the current version or ?version=N."""
+    return await _send_bytes(request, "thumbnail")
+
+
+class _Sink:
+    """A write-only file for zipfile whose bytes are handed to the response as they come."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``stem (2).ext`` and so on when an earlier entry already has it."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem} ({n}){dot}{ext}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+async def archive(request: web.Request) -> web.StreamResponse:
+    """A ZIP of the selected images' current versions, streamed one image at a time."""
+    body = await read_json(request, IdsBody)
+    session = await _session(request)
+    rpc = _rpc(request)
+    owned = {i.id for i in (await rpc.call(contract.LIST, SessionRef(session_id=session.id))).images}
+    missing = [str(i) for i in body.ids if i not in owned]
+    if missing:
+        raise NotFound(f"no such image in this session: {', '.join(missing)}")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "application/zip",
+            "Content-Disposition": content_disposition("attachment", f"imagetools-{stamp}.zip"),
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    sink, taken = _Sink(), set[str]()
+    # Images are already compressed: storing them is as small as deflating and much faster.
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as zf:  # type: ignore[call-overload]
+        for image_id in dict.fromkeys(body.ids):
+            header, data = await rpc.fetch(
+                contract.CONTENT, contract.ContentRequest(session_id=session.id, image_id=image_id)
+            )
+            entry = zipfile.ZipInfo(unique_name(header.filename, taken), date_time=time.localtime()[:6])
+            zf.writestr(entry, data)
+            await response.write(sink.take())
+    await response.write(sink.take())
+    await response.write_eof()
+    return response
+
+
+# Presets and profiles -------------------------------------------------------------------------
+
+
+async def presets(request: web.Request) -> web.Response:
+    """System presets (with this session's overrides) and the session's own profiles."""
+    session = await _session(request)
+    return json_model(await _rpc(request).call(contract.PRESETS, SessionRef(session_id=session.id)))
+
+
+async def create_profile(request: web.Request) -> web.Response:
+    """Save a custom compression profile."""
+    body = await read_json(request, contract.ProfileBody)
+    session = await _session(request)
+    created = await _rpc(request).call(
+        contract.PROFILE_CREATE, contract.ProfileCreate(session_id=session.id, profile=body)
+    )
+    return json_model(created, status=201)
+
+
+async def update_profile(request: web.Request) -> web.Response:
+    """Edit a profile, or override a system preset (email, web, web_hq) for this session."""
+    body = await read_json(request, contract.ProfileBody)
+    session = await _session(request)
+    update = contract.ProfileUpdate(
+        session_id=session.id, profile_id=request.match_info["profile_id"][:64], profile=body
+    )
+    return json_model(await _rpc(request).call(contract.PROFILE_UPDATE, update))
+
+
+async def delete_profile(request: web.Request) -> web.Response:
+    """Delete a profile, or reset an overridden system preset."""
+    session = await _session(request)
+    ref = contract.ProfileRef(session_id=session.id, profile_id=request.match_info["profile_id"][:64])
+    return json_model(await _rpc(request).call(contract.PROFILE_DELETE, ref))

@@ -1,0 +1,353 @@
+"""What image-service does, in terms of the imaging core and the repo.
+
+Pixel work runs in a bounded thread pool (Pillow releases the GIL while it computes), so one
+request's 12 MP encode never stalls the event loop that answers everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+from PIL import Image
+
+from image_service.imaging import compress, encode, formats, metadata, operations, thumbnail
+from image_service.imaging.decode import Decoded, decode
+from image_service.repo import ImageRecord, ImageRepo, NewVersion, VersionRow
+from image_service.settings import ImageSettings
+from imagetools_common.contracts import image as contract
+from imagetools_common.errors import NotFound, PayloadTooLarge, QuotaExceeded, ValidationFailed
+from imagetools_common.logs import get_logger
+
+log = get_logger("image_service")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Formats every browser shows: an upload in one of these with upright pixels is its own working copy.
+_BROWSER_FORMATS = {contract.ImageFormat.JPEG, contract.ImageFormat.PNG, contract.ImageFormat.WEBP,
+                    contract.ImageFormat.GIF, contract.ImageFormat.AVIF}  # fmt: skip
+ORIGINAL_VERSION = 1
+
+
+def to_info(record: ImageRecord) -> contract.ImageInfo:
+    """The wire view of an image and its history."""
+    versions = [_version_info(v) for v in record.versions]
+    current = next(v for v in versions if v.number == record.current_version)
+    return contract.ImageInfo(
+        id=record.id,
+        filename=record.filename,
+        download_name=formats.download_name(record.filename, current.format),
+        created_at=record.created_at,
+        current=current,
+        versions=versions,
+        can_undo=any(v.number < record.current_version for v in versions),
+        can_redo=any(v.number > record.current_version for v in versions),
+        first_frame_only=record.first_frame_only,
+        original_bytes=record.original_bytes,
+    )
+
+
+def _version_info(v: VersionRow) -> contract.VersionInfo:
+    return contract.VersionInfo(
+        number=v.number,
+        operation=v.operation,
+        params=v.params,
+        format=contract.ImageFormat(v.format),
+        width=v.width,
+        height=v.height,
+        bytes=v.bytes,
+        created_at=v.created_at,
+        compression=contract.CompressionOutcome(**v.compression) if v.compression else None,
+    )
+
+
+class Images:
+    """The image use cases: upload, operations, history, content, presets."""
+
+    def __init__(self, repo: ImageRepo, settings: ImageSettings, max_payload: int) -> None:
+        self._repo = repo
+        self._settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=settings.image_workers, thread_name_prefix="pixels")
+        # A version must fit back through the bus to be downloaded.
+        self._max_result = max_payload - 256 * 1024
+
+    async def _cpu(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, functools.partial(fn, *args, **kwargs)
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # Upload ------------------------------------------------------------------------------------
+
+    async def upload(self, header: contract.UploadHeader, data: bytes) -> contract.ImageInfo:
+        max_images = self._settings.max_images_per_session
+        if await self._repo.count(header.session_id) >= max_images:  # fail fast, before decoding
+            raise QuotaExceeded(
+                f"this session already holds {max_images} of {max_images} images: delete one to add another",
+                details={"max_images": max_images},
+            )
+        if not data:
+            raise ValidationFailed("the file is empty", details={"field": "file"})
+        first, decoded = await self._cpu(self._working_copy, data)
+        image_id = await self._repo.create(
+            header.session_id,
+            filename=formats.sanitize_filename(header.filename),
+            original=data,
+            original_format=decoded.format.value,
+            first_frame_only=decoded.animated,
+            first=first,
+            max_images=max_images,
+        )
+        log.info("image uploaded", image_id=str(image_id), format=decoded.format.value, bytes=len(data))
+        return to_info(await self._repo.get(header.session_id, image_id))
+
+    def _working_copy(self, data: bytes) -> tuple[NewVersion, Decoded]:
+        """Version 1: the upload itself when a browser can show it as is, else an upright re-encode."""
+        decoded = decode(data, max_pixels=self._settings.max_pixels)
+        if decoded.format in _BROWSER_FORMATS and not decoded.animated and not decoded.reoriented:
+            version_format, body = decoded.format.value, data
+        else:
+            target: contract.OutputFormat = "png" if decoded.has_alpha or decoded.format == "png" else "jpeg"
+            body = encode.encode(
+                decoded.image, target, quality=None if decoded.format == contract.ImageFormat.JPEG else 92,
+                exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded,
+            )  # fmt: skip
+            version_format = target
+        version = NewVersion(
+            operation="upload",
+            params={"format": decoded.format.value},
+            format=version_format,
+            width=decoded.width,
+            height=decoded.height,
+            data=body,
+            thumbnail=thumbnail.thumbnail(decoded.image),
+        )
+        return version, decoded
+
+    # Operations --------------------------------------------------------------------------------
+
+    async def apply(self, request: contract.ApplyRequest) -> contract.ImageInfo:
+        record = await self._repo.get(request.session_id, request.image_id)
+        op = request.operation
+        source = record.current
+        settings: contract.CompressionSettings | None = None
+        if isinstance(op, contract.CompressOp):
+            # Never compound loss: compress from the newest version not itself made by compression.
+            source = next(
+                (
+                    v
+                    for v in reversed(record.versions)
+                    if v.number <= record.current_version and v.operation != "compress"
+                ),
+                record.versions[0],
+            )
+            settings = op.settings or await self._preset_settings(request.session_id, op.preset or "")
+        _, _, data = await self._repo.version_data(
+            request.session_id, request.image_id, source.number, "data"
+        )
+        current_thumbnail = None
+        if isinstance(op, contract.StripMetadataOp):
+            _, _, current_thumbnail = await self._repo.version_data(
+                request.session_id, request.image_id, source.number, "thumbnail"
+            )
+        version = await self._cpu(self._run, op, data, source, settings, current_thumbnail)
+        if len(version.data) > self._max_result:
+            raise PayloadTooLarge(
+                f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: "
+                "choose a lossy format or make the image smaller first"
+            )
+        updated = await self._repo.add_version(
+            request.session_id, request.image_id, based_on=record.current_version, version=version,
+            keep=self._settings.undo_stack_limit,
+        )  # fmt: skip
+        log.info(
+            "operation applied",
+            image_id=str(request.image_id),
+            operation=op.type,
+            version=updated.current_version,
+        )
+        return to_info(updated)
+
+    def _run(
+        self,
+        op: contract.Operation,
+        data: bytes,
+        source: VersionRow,
+        settings: contract.CompressionSettings | None,
+        current_thumbnail: bytes | None,
+    ) -> NewVersion:
+        """One operation on one version's bytes, entirely in a worker thread."""
+        params = op.model_dump(exclude={"type"}, exclude_none=True)
+        if isinstance(op, contract.StripMetadataOp):
+            stripped = metadata.strip(data, contract.ImageFormat(source.format), op.what)
+            assert current_thumbnail is not None
+            return NewVersion(
+                op.type, params, source.format, source.width, source.height, stripped, current_thumbnail
+            )
+        decoded = decode(data, max_pixels=self._settings.max_pixels)
+        compression = None
+        fmt: contract.OutputFormat
+        if isinstance(op, contract.CompressOp):
+            assert settings is not None
+            params["settings"] = settings.model_dump()
+            body, outcome = compress.compress(
+                decoded.image, settings, exif=decoded.exif, icc_profile=decoded.icc_profile
+            )
+            fmt, compression = outcome.format, outcome.model_dump()
+            # The thumbnail shows the compressed result itself (small by now), artefacts and all.
+            shown = decode(body, max_pixels=self._settings.max_pixels).image
+        elif isinstance(op, contract.ConvertOp):
+            fmt, shown = op.format, decoded.image
+            body = encode.encode(
+                shown, fmt, quality=op.quality, exif=decoded.exif, icc_profile=decoded.icc_profile,
+                like=decoded if fmt == decoded.format.value else None, background=op.background,
+            )  # fmt: skip
+        else:
+            fmt, shown = _editable_format(source.format), _transform(decoded.image, op)
+            # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
+            body = encode.encode(shown, fmt, exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded)
+        return NewVersion(
+            operation=op.type,
+            params=params,
+            format=fmt,
+            width=shown.width,
+            height=shown.height,
+            data=body,
+            thumbnail=thumbnail.thumbnail(shown),
+            compression=compression,
+        )
+
+    async def undo(self, ref: contract.ImageRef) -> contract.ImageInfo:
+        return to_info(await self._repo.move(ref.session_id, ref.image_id, step=-1))
+
+    async def redo(self, ref: contract.ImageRef) -> contract.ImageInfo:
+        return to_info(await self._repo.move(ref.session_id, ref.image_id, step=+1))
+
+    async def revert(self, request: contract.RevertRequest) -> contract.ImageInfo:
+        return to_info(await self._repo.move(request.session_id, request.image_id, to=request.version))
+
+    # Reading -----------------------------------------------------------------------------------
+
+    async def get(self, ref: contract.ImageRef) -> contract.ImageInfo:
+        return to_info(await self._repo.get(ref.session_id, ref.image_id))
+
+    async def list_images(self, session_id: UUID) -> contract.ImageList:
+        records = await self._repo.for_session(session_id)
+        return contract.ImageList(
+            images=[to_info(r) for r in records], max_images=self._settings.max_images_per_session
+        )
+
+    async def content(self, request: contract.ContentRequest) -> tuple[contract.ContentHeader, bytes]:
+        if request.kind == "original":
+            record = await self._repo.get(request.session_id, request.image_id)
+            fmt, data = await self._repo.original(request.session_id, request.image_id)
+            name, etag = record.filename, f'"{request.image_id}-original"'
+        else:
+            column = "thumbnail" if request.kind == "thumbnail" else "data"
+            number, fmt, data = await self._repo.version_data(
+                request.session_id, request.image_id, request.version, column
+            )
+            record = await self._repo.get(request.session_id, request.image_id)
+            if column == "thumbnail":
+                fmt, etag = "webp", f'"{request.image_id}-t{number}"'
+            else:
+                etag = f'"{request.image_id}-v{number}"'
+            name = formats.download_name(record.filename, contract.ImageFormat(fmt))
+        header = contract.ContentHeader(
+            content_type=formats.mime_type(contract.ImageFormat(fmt)),
+            filename=name,
+            etag=etag,
+            bytes=len(data),
+        )
+        return header, data
+
+    async def metadata(self, ref: contract.ImageRef) -> contract.ImageMetadata:
+        _, _, data = await self._repo.version_data(ref.session_id, ref.image_id, None, "data")
+        return await self._cpu(metadata.read_metadata, data)
+
+    async def delete(self, request: contract.ImageIds) -> contract.Deleted:
+        return contract.Deleted(deleted=await self._repo.delete(request.session_id, request.image_ids))
+
+    # Presets and profiles ----------------------------------------------------------------------
+
+    async def presets(self, session_id: UUID) -> contract.PresetList:
+        rows = {r["id"]: r for r in await self._repo.profiles(session_id)}
+        presets = []
+        for preset_id, (name, settings) in compress.SYSTEM_PRESETS.items():
+            row = rows.pop(preset_id, None)
+            presets.append(
+                contract.Preset(
+                    id=preset_id, name=row["name"] if row else name, system=True, overridden=row is not None,
+                    settings=contract.CompressionSettings(**row["settings"]) if row else settings,
+                )
+            )  # fmt: skip
+        presets += [
+            contract.Preset(
+                id=r["id"],
+                name=r["name"],
+                settings=contract.CompressionSettings(**r["settings"]),
+                system=False,
+            )
+            for r in rows.values()
+        ]
+        return contract.PresetList(presets=presets)
+
+    async def _preset_settings(self, session_id: UUID, preset_id: str) -> contract.CompressionSettings:
+        for preset in (await self.presets(session_id)).presets:
+            if preset.id == preset_id:
+                return preset.settings
+        raise ValidationFailed(
+            f"preset: no preset or profile called {preset_id!r}", details={"field": "preset"}
+        )
+
+    async def create_profile(self, request: contract.ProfileCreate) -> contract.Preset:
+        profile_id = str(uuid.uuid4())
+        body = request.profile
+        await self._repo.save_profile(request.session_id, profile_id, body.name, body.settings.model_dump())
+        return contract.Preset(id=profile_id, name=body.name, settings=body.settings, system=False)
+
+    async def update_profile(self, request: contract.ProfileUpdate) -> contract.Preset:
+        system = request.profile_id in compress.SYSTEM_PRESETS
+        if not system and await self._repo.profile(request.session_id, request.profile_id) is None:
+            raise NotFound("no such profile")
+        body = request.profile
+        await self._repo.save_profile(
+            request.session_id, request.profile_id, body.name, body.settings.model_dump()
+        )
+        return contract.Preset(
+            id=request.profile_id, name=body.name, settings=body.settings, system=system, overridden=system
+        )
+
+    async def delete_profile(self, ref: contract.ProfileRef) -> contract.PresetList:
+        """Delete a profile, or reset a system preset to its defaults."""
+        removed = await self._repo.delete_profile(ref.session_id, ref.profile_id)
+        if not removed and ref.profile_id not in compress.SYSTEM_PRESETS:
+            raise NotFound("no such profile")
+        return await self.presets(ref.session_id)
+
+
+def _transform(image: Image.Image, op: Any) -> Image.Image:
+    if isinstance(op, contract.ResizeOp):
+        return operations.resize(image, op)
+    if isinstance(op, contract.RotateOp):
+        return operations.rotate(image, op)
+    if isinstance(op, contract.FlipOp):
+        return operations.flip(image, op)
+    if isinstance(op, contract.CropOp):
+        return operations.crop(image, op)
+    raise ValidationFailed(f"type: unknown operation {op.type!r}", details={"field": "type"})
+
+
+def _editable_format(fmt: str) -> contract.OutputFormat:
+    """The format an edit is saved in: the source's own, or PNG for a (static) GIF."""
+    for candidate in ("jpeg", "png", "webp", "avif"):
+        if fmt == candidate:
+            return candidate
+    return "png"

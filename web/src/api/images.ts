@@ -1,0 +1,59 @@
+import { api, type ApiClient, type BlobResult, type UploadOptions } from './client'
+import type {
+  DeletedCount,
+  ImageList,
+  ImageMetadata,
+  ImageView,
+  Operation,
+  Preset,
+  PresetList,
+  ProfileInput,
+  UploadResult,
+} from './types'
+
+const IMAGES = '/api/v1/images'
+
+function image(id: string): string {
+  return `${IMAGES}/${encodeURIComponent(id)}`
+}
+
+function profile(id: string): string {
+  return `/api/v1/profiles/${encodeURIComponent(id)}`
+}
+
+/** Typed calls for images, their operations and compression presets. */
+export function createImagesApi(client: ApiClient = api) {
+  return {
+    list: (signal?: AbortSignal) => client.get<ImageList>(IMAGES, signal),
+    get: (id: string, signal?: AbortSignal) => client.get<ImageView>(image(id), signal),
+    /** One file per request, so that each has its own progress and its own error. */
+    upload: (file: File, options?: UploadOptions) => client.upload<UploadResult>(IMAGES, file, options),
+    remove: (id: string) => client.delete<void>(image(id)),
+    removeMany: (ids: readonly string[]) => client.post<DeletedCount>(`${IMAGES}/delete`, { ids }),
+    clear: () => client.delete<DeletedCount>(IMAGES),
+
+    apply: (id: string, operation: Operation) => client.post<ImageView>(`${image(id)}/operations`, operation),
+    undo: (id: string) => client.post<ImageView>(`${image(id)}/undo`),
+    redo: (id: string) => client.post<ImageView>(`${image(id)}/redo`),
+    revert: (id: string, version: number) => client.post<ImageView>(`${image(id)}/revert`, { version }),
+    metadata: (id: string, signal?: AbortSignal) => client.get<ImageMetadata>(`${image(id)}/metadata`, signal),
+
+    /** The bytes behind a content_url (for copying to the clipboard). */
+    content: (url: string, signal?: AbortSignal): Promise<BlobResult> => client.blob('GET', url, { signal }),
+    /** A ZIP of the given images, streamed by the server. */
+    archive: (ids: readonly string[], signal?: AbortSignal): Promise<BlobResult> =>
+      client.blob('POST', '/api/v1/archive', { body: { ids }, signal }),
+
+    presets: (signal?: AbortSignal) => client.get<PresetList>('/api/v1/presets', signal),
+    createProfile: (input: ProfileInput) => client.post<Preset>('/api/v1/profiles', input),
+    /** For email, web and web_hq this overrides the system preset for this session. */
+    updateProfile: (id: string, input: ProfileInput) => client.put<Preset>(profile(id), input),
+    /** Deletes a profile, or resets an overridden system preset; returns the new list. */
+    deleteProfile: (id: string) => client.delete<PresetList>(profile(id)),
+  }
+}
+
+export type ImagesApi = ReturnType<typeof createImagesApi>
+
+/** The app's image calls. Composables take an ImagesApi so that tests can pass a fake. */
+export const imagesApi = createImagesApi()

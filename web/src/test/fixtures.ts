@@ -1,0 +1,43 @@
+import type { ImageView, VersionView } from '../api/types'
+
+/** A version as the API returns it, with overrides. */
+export function versionFixture(extra: Partial<VersionView> = {}): VersionView {
+  return {
+    number: 1,
+    operation: 'upload',
+    params: {},
+    format: 'jpeg',
+    width: 4000,
+    height: 3000,
+    bytes: 2_345_678,
+    created_at: '2026-11-25T20:00:00Z',
+    compression: null,
+    ...extra,
+  }
+}
+
+/** An ImageView whose URLs follow the API's shape, for the given current version. */
+export function imageFixture(id = 'img-1', current: Partial<VersionView> = {}, extra: Partial<ImageView> = {}): ImageView {
+  const original = versionFixture()
+  const now = versionFixture({ ...current })
+  const versions = now.number === 1 ? [now] : [original, now]
+  const n = now.number
+  return {
+    id,
+    filename: 'IMG_1234.jpg',
+    download_name: 'IMG_1234.jpg',
+    created_at: '2026-11-25T20:00:00Z',
+    current: now,
+    versions,
+    can_undo: n > 1,
+    can_redo: false,
+    first_frame_only: false,
+    content_url: `/api/v1/images/${id}/content?version=${n}`,
+    thumbnail_url: `/api/v1/images/${id}/thumbnail?version=${n}`,
+    download_url: `/api/v1/images/${id}/content?version=${n}&download=1`,
+    original_url: `/api/v1/images/${id}/content?original=true`,
+    original_download_url: `/api/v1/images/${id}/content?original=true&download=1`,
+    original_bytes: original.bytes,
+    ...extra,
+  }
+}
