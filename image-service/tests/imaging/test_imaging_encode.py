@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import cast
 
 import pytest
 from PIL import Image, ImageCms
@@ -14,7 +15,7 @@ from image_service.imaging.encode import encode
 from image_service.imaging.metadata import read_metadata
 from image_service.imaging.operations import rotate
 from image_service.imaging.thumbnail import thumbnail
-from imagetools_common.contracts.image import RotateOp
+from imagetools_common.contracts.image import OutputFormat, RotateOp
 
 MAX_PIXELS = 50_000_000
 Save = Callable[..., bytes]
@@ -30,6 +31,16 @@ def opened(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def rgba(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The pixel at xy as RGBA, whatever the image's mode."""
+    return cast(tuple[int, int, int, int], image.convert("RGBA").getpixel(xy))
+
+
+def grey(image: Image.Image, xy: tuple[int, int]) -> int:
+    """The pixel at xy as an 8-bit grey level."""
+    return cast(int, image.convert("L").getpixel(xy))
 
 
 def test_rotating_a_jpeg_with_its_own_tables_adds_almost_no_loss(
@@ -87,29 +98,29 @@ def test_transparency_is_flattened_onto_the_background_for_jpeg() -> None:
     image.paste((0, 0, 255, 255), (16, 0, 32, 32))
     result = opened(encode(image, "jpeg", quality=95, background="#ff0000"))
     assert result.mode == "RGB"
-    red, green, blue = result.getpixel((4, 16))  # type: ignore[misc]
+    red, green, blue, _ = rgba(result, (4, 16))
     assert red > 240 and green < 20 and blue < 20
-    red, green, blue = result.getpixel((28, 16))  # type: ignore[misc]
+    red, green, blue, _ = rgba(result, (28, 16))
     assert blue > 240 and red < 20
 
 
 @pytest.mark.parametrize("fmt", ["png", "webp", "avif"])
-def test_alpha_is_kept_where_the_format_has_it(fmt: str) -> None:
+def test_alpha_is_kept_where_the_format_has_it(fmt: OutputFormat) -> None:
     """PNG, WebP and AVIF keep transparency."""
     image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
     image.paste((0, 200, 0, 255), (0, 0, 16, 32))
-    result = opened(encode(image, fmt, quality=90))  # type: ignore[arg-type]
-    assert result.convert("RGBA").getpixel((28, 16))[3] == 0  # type: ignore[index]
-    assert result.convert("RGBA").getpixel((4, 16))[3] == 255  # type: ignore[index]
+    result = opened(encode(image, fmt, quality=90))
+    assert rgba(result, (28, 16))[3] == 0
+    assert rgba(result, (4, 16))[3] == 255
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif"])
 def test_exif_and_icc_are_kept_when_given(
-    make_gps_exif: Callable[..., Image.Exif], make_photo: Callable[..., Image.Image], fmt: str
+    make_gps_exif: Callable[..., Image.Exif], make_photo: Callable[..., Image.Image], fmt: OutputFormat
 ) -> None:
     """EXIF (GPS included) and an ICC profile given to encode end up in every output format."""
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = encode(make_photo(48, 32), fmt, exif=make_gps_exif().tobytes(), icc_profile=icc)  # type: ignore[arg-type]
+    data = encode(make_photo(48, 32), fmt, exif=make_gps_exif().tobytes(), icc_profile=icc)
     meta = read_metadata(data)
     assert meta.camera == "Apple iPhone 15 Pro"
     assert meta.gps is not None
@@ -147,9 +158,17 @@ def test_thumbnail_is_a_small_webp_with_alpha(make_photo: Callable[..., Image.Im
     clear = Image.new("RGBA", (900, 1200), (0, 0, 0, 0))
     transparent = opened(thumbnail(clear))
     assert transparent.size == (240, 320)
-    assert transparent.convert("RGBA").getpixel((10, 10))[3] == 0  # type: ignore[index]
+    assert rgba(transparent, (10, 10))[3] == 0
 
 
 def test_thumbnail_never_enlarges(make_photo: Callable[..., Image.Image]) -> None:
     """A picture smaller than a thumbnail keeps its size."""
     assert opened(thumbnail(make_photo(100, 60))).size == (100, 60)
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif"])
+def test_images_not_from_decode_are_normalised_first(fmt: OutputFormat) -> None:
+    """A 16-bit grey image handed straight to encode is scaled to 8 bits, not clipped to white."""
+    deep = Image.new("I", (32, 32), 30000).convert("I;16")
+    result = opened(encode(deep, fmt, quality=95))
+    assert 110 <= grey(result, (8, 8)) <= 124

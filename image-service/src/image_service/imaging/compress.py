@@ -110,6 +110,7 @@ def compress(
     icc_profile: bytes | None = None,
 ) -> tuple[bytes, CompressionOutcome]:
     """Encode to fit the settings' box and size target at the best quality possible; see the module doc."""
+    image, icc_profile = modes.normalise(image, icc_profile)  # a no-op for decode()'s output
     sized = _fit_box(image, settings)
     target = settings.target_kb * 1024 if settings.target_kb else None
     if settings.format == "auto":

@@ -100,10 +100,12 @@ def encode(
     background: str = "#ffffff",
 ) -> bytes:
     """The image as bytes in ``fmt``; with ``like`` a JPEG source and no quality, its tables are reused."""
+    if image.mode not in modes.ENCODABLE_MODES and image.mode != "P":
+        image, _ = modes.normalise(image)  # CMYK, 16-bit and friends; decode() already did this
     if fmt == "jpeg":
         return _jpeg(image, quality, exif, icc_profile, like, background)
     if fmt == "png":
-        return _save(_png_ready(image), "PNG", optimize=True, exif=exif or b"", icc_profile=icc_profile)
+        return _save(image, "PNG", optimize=True, exif=exif or b"", icc_profile=icc_profile)
     if fmt == "webp":
         quality = quality if quality is not None else _source_quality(like, "webp")
         return _save(
@@ -170,10 +172,6 @@ def _fit_jpeg_exif(exif: bytes) -> bytes:
         log.debug("oversized EXIF unparseable; dropping it", exc_info=True)
         return b""
     return smaller if len(smaller) <= _JPEG_MAX_EXIF else b""
-
-
-def _png_ready(image: Image.Image) -> Image.Image:
-    return image if image.mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16") else _rgb_or_rgba(image)
 
 
 def _rgb_or_rgba(image: Image.Image) -> Image.Image:

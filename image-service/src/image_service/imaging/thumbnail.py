@@ -20,6 +20,7 @@ _WEBP_METHOD = 2
 
 def thumbnail(image: Image.Image, size: int = THUMBNAIL_SIZE) -> bytes:
     """A WebP of the image, ``size`` px on its long side (never enlarged), quality 75, alpha kept."""
+    image, _ = modes.normalise(image)  # a no-op for decode()'s output
     factor = min(1.0, size / max(image.width, image.height))
     small = scale_to(
         image,
