@@ -88,8 +88,9 @@ test-e2e: install web ## The whole stack as processes, and the web app in headle
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: install ## Compression benchmark: ImageTools against the original project's algorithm
+bench: install ## Benchmarks: compression against the original algorithm, and the whole pipeline
 	$(PY) image-service/bench/bench_compress.py
+	$(PY) image-service/bench/bench_pipeline.py
 
 .PHONY: clean
 clean: ## Remove installed dependencies and builds (keeps var/, your data)
