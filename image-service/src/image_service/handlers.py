@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PIL import Image
+
 from image_service.images import Images
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
@@ -12,6 +14,8 @@ from imagetools_common.lifecycle import Runtime
 
 async def register(runtime: Runtime[ImageSettings]) -> None:
     assert runtime.pool is not None
+    # Pillow's own bomb guard must agree with MAX_IMAGE_MEGAPIXELS (its default is about 89 MP).
+    Image.MAX_IMAGE_PIXELS = runtime.settings.max_pixels
     repo = ImageRepo(runtime.pool)
     images = Images(repo, runtime.settings, max_payload=runtime.nc.max_payload)
     runtime.cleanup.append(images.close)
