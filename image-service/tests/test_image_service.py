@@ -341,13 +341,20 @@ async def test_gps_is_shown_and_can_be_stripped_alone(rpc: RpcClient, session_id
     assert not (await rpc.call(contract.METADATA, ref)).has_exif
 
 
-async def test_ending_the_session_removes_every_image_and_version(
+async def test_session_expiry_removes_every_image_and_version(
     rpc: RpcClient, session_id: UUID, db_pool: asyncpg.Pool
 ) -> None:
-    """Session end deletes its images, versions and profiles in one go."""
+    """When a session expires, the sweep deletes its images, versions and profiles in one go."""
     info = await upload(rpc, session_id, media.jpeg(media.photo(320, 240)))
     await apply(rpc, session_id, info.id, contract.RotateOp(degrees=90))
-    await rpc.call(session.END, session.SessionRef(session_id=session_id))
+    body = contract.ProfileBody(name="Mine", settings=contract.CompressionSettings())
+    await rpc.call(contract.PROFILE_CREATE, contract.ProfileCreate(session_id=session_id, profile=body))
+    await db_pool.execute(
+        "UPDATE sessions.sessions SET created_at = now() - interval '8 days', "
+        "expires_at = now() - interval '1 second' WHERE id = $1",
+        session_id,
+    )
+    await rpc.call(session.SWEEP, Empty())
     for table in ("images", "versions"):
         column = "id" if table == "images" else "image_id"
         assert (
