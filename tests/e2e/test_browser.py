@@ -47,7 +47,9 @@ async def test_about_dialog_and_ending_the_session(stack: Stack, browser: Browse
     await expect(dialog).to_be_visible()
     await expect(page.get_by_test_id("about-version")).to_contain_text("0.1.0")
     await page.get_by_test_id("delete-session").click()
-    async with page.expect_response(lambda r: r.url.endswith("/api/v1/session") and r.request.method == "GET"):
+    async with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/session") and r.request.method == "GET"
+    ):
         await page.get_by_test_id("confirm-delete-session").click()
     await expect(page.get_by_test_id("image-counter")).to_have_text("0 / 5")
     second = {c["name"]: c["value"] for c in await context.cookies()}
