@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import random
 from collections.abc import Callable
-from typing import cast
 
 import pytest
 from PIL import Image
+from pixels import opened, rgba
 
 from image_service.imaging import compress as compression
 from image_service.imaging.compress import SYSTEM_PRESETS, compress
@@ -30,22 +29,6 @@ def upload(big_photo_jpeg: bytes) -> Decoded:
 def medium(make_photo: Callable[..., Image.Image]) -> Image.Image:
     """A 1200x900 photo-like image for the quicker cases."""
     return make_photo(1200, 900, seed=5)
-
-
-def opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
-def rgba(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The pixel at xy as RGBA, whatever the image's mode."""
-    return cast(tuple[int, int, int, int], image.convert("RGBA").getpixel(xy))
-
-
-def grey(image: Image.Image, xy: tuple[int, int]) -> int:
-    """The pixel at xy as an 8-bit grey level."""
-    return cast(int, image.convert("L").getpixel(xy))
 
 
 def test_system_presets_are_exactly_the_upstream_ones() -> None:

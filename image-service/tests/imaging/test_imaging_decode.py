@@ -7,10 +7,10 @@ import struct
 import time
 import zlib
 from collections.abc import Callable
-from typing import cast
 
 import pytest
 from PIL import Image, ImageDraw
+from pixels import grey, rgba
 
 from image_service.imaging import formats
 from image_service.imaging.decode import decode
@@ -19,16 +19,6 @@ from imagetools_common.errors import PayloadTooLarge, UnsupportedMediaType, Vali
 
 MAX_PIXELS = 50_000_000
 Save = Callable[..., bytes]
-
-
-def rgba(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The pixel at xy as RGBA, whatever the image's mode."""
-    return cast(tuple[int, int, int, int], image.convert("RGBA").getpixel(xy))
-
-
-def grey(image: Image.Image, xy: tuple[int, int]) -> int:
-    """The pixel at xy as an 8-bit grey level."""
-    return cast(int, image.convert("L").getpixel(xy))
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from typing import cast
 
 import pytest
 from PIL import Image, ImageCms
+from pixels import grey, opened, rgba
 
 from image_service.imaging import encode as encoding
 from image_service.imaging.decode import decode
@@ -25,22 +24,6 @@ Save = Callable[..., bytes]
 def q70_jpeg(make_photo: Callable[..., Image.Image], encode_as: Save) -> bytes:
     """A 1600x1200 photo saved as a q70 JPEG, like a typical phone's output."""
     return encode_as(make_photo(1600, 1200, seed=7), "JPEG", quality=70)
-
-
-def opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
-def rgba(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The pixel at xy as RGBA, whatever the image's mode."""
-    return cast(tuple[int, int, int, int], image.convert("RGBA").getpixel(xy))
-
-
-def grey(image: Image.Image, xy: tuple[int, int]) -> int:
-    """The pixel at xy as an 8-bit grey level."""
-    return cast(int, image.convert("L").getpixel(xy))
 
 
 def test_rotating_a_jpeg_with_its_own_tables_adds_almost_no_loss(

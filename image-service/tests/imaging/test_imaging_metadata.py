@@ -10,6 +10,7 @@ from typing import Literal
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
+from pixels import opened
 
 from image_service.imaging import _exif, _xmp
 from image_service.imaging.decode import decode
@@ -51,12 +52,6 @@ def phone_jpeg(
         icc_profile=srgb,
         comment=b"taken at home",
     )
-
-
-def opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
 
 
 def gps_directory(data: bytes) -> dict[int, object]:

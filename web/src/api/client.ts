@@ -159,11 +159,31 @@ export class ApiClient {
     private readonly xhrFactory: XhrFactory = () => new XMLHttpRequest(),
   ) {}
 
-  async request<T>(method: string, path: string, { body, signal }: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' }
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options, 'application/json')
+    if (response.status === 204) return undefined as T
+    try {
+      return (await response.json()) as T
+    } catch {
+      throw new ApiError({
+        code: 'invalid_response',
+        message: 'The server sent a response the app could not read.',
+        status: response.status,
+        requestId: response.headers.get('X-Request-ID'),
+      })
+    }
+  }
+
+  /** One fetch with the app's conventions: credentials, the CSRF header, JSON bodies, ApiError. */
+  private async send(
+    method: string,
+    path: string,
+    { body, signal }: RequestOptions,
+    accept?: string,
+  ): Promise<Response> {
+    const headers: Record<string, string> = accept ? { Accept: accept } : {}
     if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = CSRF_VALUE
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-
     let response: Response
     try {
       response = await this.fetchFn(path, {
@@ -177,19 +197,8 @@ export class ApiClient {
       if (isAbort(error)) throw error
       throw networkError()
     }
-
     if (!response.ok) throw await errorFromResponse(response)
-    if (response.status === 204) return undefined as T
-    try {
-      return (await response.json()) as T
-    } catch {
-      throw new ApiError({
-        code: 'invalid_response',
-        message: 'The server sent a response the app could not read.',
-        status: response.status,
-        requestId: response.headers.get('X-Request-ID'),
-      })
-    }
+    return response
   }
 
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -209,24 +218,8 @@ export class ApiClient {
   }
 
   /** A binary body (a ZIP, image bytes); errors come back as ApiError like any other call. */
-  async blob(method: string, path: string, { body, signal }: RequestOptions = {}): Promise<BlobResult> {
-    const headers: Record<string, string> = {}
-    if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = CSRF_VALUE
-    if (body !== undefined) headers['Content-Type'] = 'application/json'
-    let response: Response
-    try {
-      response = await this.fetchFn(path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: 'same-origin',
-        signal,
-      })
-    } catch (error) {
-      if (isAbort(error)) throw error
-      throw networkError()
-    }
-    if (!response.ok) throw await errorFromResponse(response)
+  async blob(method: string, path: string, options: RequestOptions = {}): Promise<BlobResult> {
+    const response = await this.send(method, path, options)
     try {
       const blob = await response.blob()
       return { blob, filename: filenameFromDisposition(response.headers.get('Content-Disposition')) }
