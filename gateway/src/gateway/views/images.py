@@ -142,7 +142,12 @@ async def upload_images(request: web.Request) -> web.Response:
         if len(stored) + len(refused) >= settings.max_images_per_session:
             await part.release()
             continue
-        data = await _read_capped(part, settings.max_upload_bytes, filename)
+        try:
+            data = await _read_capped(part, settings.max_upload_bytes, filename)
+        except PayloadTooLarge as error:
+            # The rest of the body is never read (it may be huge); files before this one stay stored.
+            refused.append((filename, error))
+            break
         try:
             info = await _rpc(request).send(
                 contract.UPLOAD, contract.UploadHeader(session_id=session.id, filename=filename), data
