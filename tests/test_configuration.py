@@ -11,9 +11,10 @@ from gateway.settings import GatewaySettings
 from image_service.settings import ImageSettings
 from imagetools_common.embedded import find_project_file
 from imagetools_common.settings import Settings
+from oauth_service.settings import OAuthSettings
 from session_service.settings import SessionSettings
 
-SETTINGS_CLASSES = (Settings, GatewaySettings, SessionSettings, ImageSettings)
+SETTINGS_CLASSES = (Settings, GatewaySettings, SessionSettings, ImageSettings, OAuthSettings)
 ROOT = find_project_file("README.md").parent
 _ROW = re.compile(r"^\| `([A-Z_]+)` \| (.+?) \| .+ \|$")
 _TEMPLATE = re.compile(r"^#? ?([A-Z][A-Z_]+)=(.*)$")

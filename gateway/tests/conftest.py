@@ -15,9 +15,10 @@ from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image, oauth, session
-from imagetools_common.settings import Settings
 from imagetools_common.testing.services import running, settings_for
-from oauth_service.__main__ import register as register_oauth
+from oauth_service.__main__ import STORAGE as OAUTH_STORAGE
+from oauth_service.handlers import register as register_oauth
+from oauth_service.settings import OAuthSettings
 from session_service.__main__ import STORAGE as SESSION_STORAGE
 from session_service.handlers import register as register_sessions
 from session_service.settings import SessionSettings
@@ -52,7 +53,9 @@ async def backend(base_env: dict[str, str]) -> AsyncIterator[AsyncExitStack]:
             )
         )
         await stack.enter_async_context(
-            running(oauth.SERVICE, settings_for(Settings, base_env), register_oauth)
+            running(
+                oauth.SERVICE, settings_for(OAuthSettings, base_env), register_oauth, storage=OAUTH_STORAGE
+            )
         )
         yield stack
 

@@ -42,6 +42,7 @@ class Runtime(Generic[S]):
     background: list[Coroutine[Any, Any, None]] = field(default_factory=list)
     # Called once the service has stopped taking requests (e.g. to shut a worker pool).
     cleanup: list[Callable[[], None]] = field(default_factory=list)
+    async_cleanup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ async def serve(
         await register(runtime)
         for callback in runtime.cleanup:
             stack.callback(callback)
+        for async_callback in runtime.async_cleanup:
+            stack.push_async_callback(async_callback)
         await stack.enter_async_context(service)
         tasks = [asyncio.create_task(job) for job in runtime.background]
         stack.push_async_callback(_cancel, tasks)

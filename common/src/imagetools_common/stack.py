@@ -29,6 +29,7 @@ from imagetools_common.embedded import (
     EmbeddedPostgres,
     ensure_database,
     find_project_file,
+    free_port,
     wait_for_port,
 )
 from imagetools_common.logs import configure_logging, get_logger
@@ -54,9 +55,17 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class ServiceProcess:
     """One service instance as a child process."""
 
-    def __init__(self, name: str, module: str, env: Mapping[str, str], log_file: Path | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        env: Mapping[str, str],
+        log_file: Path | None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
         self.module = module
+        self.args = args
         self.env = dict(env)
         self.log_file = log_file
         self.process: asyncio.subprocess.Process | None = None
@@ -73,6 +82,7 @@ class ServiceProcess:
             sys.executable,
             "-m",
             self.module,
+            *self.args,
             env=self.env,
             stdout=out,
             stderr=out,
@@ -122,6 +132,8 @@ class Stack:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         await self._start_infrastructure()
         self.env.setdefault("SESSION_SECRET_KEY", dev_secret(self.var_dir))
+        if self.env.get("OPENROUTER_FAKE") == "1":
+            await self._start_fake_openrouter()
         await self.start_service("session-service")
         await self.wait_for_services({"session-service": 1})
         for spec in BACKEND_SERVICES[1:]:
@@ -141,6 +153,21 @@ class Stack:
             self.postgres = EmbeddedPostgres(self.var_dir / "postgres")
             admin = await self.postgres.start()
             self.env["DATABASE_URL"] = await ensure_database(admin, "imagetools")
+
+    async def _start_fake_openrouter(self) -> None:
+        """OPENROUTER_FAKE=1: demos without an account, against the fake OpenRouter on loopback."""
+        port = free_port()
+        env = {**os.environ, **self.env}
+        fake = ServiceProcess(
+            "fake-openrouter", "oauth_service.fake_openrouter", env, self._log_path("fake-openrouter"),
+            args=("--host", "127.0.0.1", "--port", str(port)),
+        )  # fmt: skip
+        await fake.start()
+        self.processes.append(fake)
+        await wait_for_port("127.0.0.1", port)
+        self.env["OPENROUTER_API_BASE"] = f"http://127.0.0.1:{port}/api/v1"
+        self.env["OPENROUTER_AUTH_URL"] = f"http://127.0.0.1:{port}/auth"
+        log.info("fake openrouter started", url=f"http://127.0.0.1:{port}")
 
     def _log_path(self, name: str) -> Path | None:
         return self.log_dir / f"{name}.log" if self.log_dir is not None else None
@@ -227,7 +254,13 @@ def main(argv: list[str] | None = None) -> None:
         **{k: v for k, v in os.environ.items() if v},
     }
     configure_logging("stack", config.get("LOG_LEVEL", "INFO").upper())
-    passed: tuple[str, ...] = ("NATS_URL", "DATABASE_URL", "SERVER_PORT", "OPENROUTER_APP_URL")
+    passed: tuple[str, ...] = (
+        "NATS_URL",
+        "DATABASE_URL",
+        "SERVER_PORT",
+        "OPENROUTER_APP_URL",
+        "OPENROUTER_FAKE",
+    )
     env = {k: config[k] for k in passed if k in config}
     stack = Stack(var_dir=args.var_dir.resolve(), env=env, replicas=_parse_replicas(args.replicas))
     raise SystemExit(asyncio.run(_run(stack)))

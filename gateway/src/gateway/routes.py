@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.health import HealthReport
 from gateway.openapi import ApiRoute
 from gateway.schemas import SessionView, SettingBody, SettingView
-from gateway.views import images, session, system
+from gateway.views import images, openrouter, session, system
 from gateway.views.images import (
     IdsBody,
     ImageListView,
@@ -14,7 +14,9 @@ from gateway.views.images import (
     RevertBody,
     UploadResult,
 )
+from gateway.views.openrouter import ConnectReply
 from imagetools_common.contracts import image as contract
+from imagetools_common.contracts import oauth
 
 ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute(
@@ -249,6 +251,43 @@ ROUTES: tuple[ApiRoute, ...] = (
         "profiles",
         response=contract.PresetList,
         errors=(403, 404),
+    ),
+    ApiRoute(
+        "POST",
+        "/api/v1/openrouter/connect",
+        openrouter.connect,
+        "Start connecting OpenRouter",
+        "openrouter",
+        response=ConnectReply,
+        errors=(403, 503),
+        description="Send the browser to `authorize_url`; OpenRouter returns it to /oauth/callback.",
+    ),
+    ApiRoute(
+        "GET",
+        "/oauth/callback",
+        openrouter.oauth_callback,
+        "OpenRouter's return (a 303 into the app)",
+        "openrouter",
+        status=303,
+        description="Redirects to `/?openrouter=connected` or `/?openrouter=failed&reason=…`.",
+    ),
+    ApiRoute(
+        "GET",
+        "/api/v1/openrouter/status",
+        openrouter.status,
+        "Connection status and limits",
+        "openrouter",
+        response=oauth.Status,
+        errors=(502, 504),
+    ),
+    ApiRoute(
+        "DELETE",
+        "/api/v1/openrouter",
+        openrouter.disconnect,
+        "Disconnect (forget the stored key)",
+        "openrouter",
+        response=oauth.Status,
+        errors=(403,),
     ),
     ApiRoute("GET", "/api/v1/openapi.json", system.openapi, "This OpenAPI document", "system"),
     ApiRoute(

@@ -78,7 +78,8 @@ def security_headers(path: str, https: bool) -> dict[str, str]:
         "Content-Security-Policy": DOCS_CSP if path == "/api/v1/docs" else CSP,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
+        # The OAuth callback's URL carries a code: it must not leak to wherever the page goes next.
+        "Referrer-Policy": "no-referrer" if path == "/oauth/callback" else "strict-origin-when-cross-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",

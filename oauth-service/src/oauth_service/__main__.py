@@ -1,20 +1,17 @@
-"""Run one oauth-service instance: ``python -m oauth_service``.
+"""Run one oauth-service instance: ``python -m oauth_service``."""
 
-For now it declares the service (health and discovery); the OpenRouter connect flow, the
-encrypted key store and the AI endpoints register their handlers here as they are built.
-"""
+from pathlib import Path
 
 from imagetools_common.contracts import oauth
-from imagetools_common.lifecycle import Runtime, run_service
-from imagetools_common.settings import Settings
+from imagetools_common.lifecycle import Storage, run_service
+from oauth_service.handlers import register
+from oauth_service.settings import OAuthSettings
 
-
-async def register(_runtime: Runtime[Settings]) -> None:
-    """No endpoints yet: the service answers $SRV.PING, INFO and STATS."""
+STORAGE = Storage(schema="oauth", migrations=Path(__file__).parent / "migrations", requires=("sessions",))
 
 
 def main() -> None:
-    run_service(oauth.SERVICE, Settings, register)
+    run_service(oauth.SERVICE, OAuthSettings, register, storage=STORAGE)
 
 
 if __name__ == "__main__":

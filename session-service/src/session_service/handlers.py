@@ -41,6 +41,14 @@ class SessionHandlers:
                 info = info.model_copy(update={"last_seen_at": touched})
         return info
 
+    async def rotate(self, request: contract.SessionRef) -> contract.CreateReply:
+        token = core.new_token()
+        info = await self._repo.rotate(request.session_id, core.hash_token(token))
+        if info is None:
+            raise NotFound("no such session, or it has expired")
+        log.info("session token rotated", session_id=str(info.id))
+        return contract.CreateReply(token=token, session=info)
+
     async def end(self, request: contract.SessionRef) -> Empty:
         if not await self._repo.end(request.session_id):
             raise NotFound("no such session")
@@ -85,6 +93,7 @@ async def register(runtime: Runtime[SessionSettings]) -> None:
     service.add(contract.CREATE, handlers.create)
     service.add(contract.RESOLVE, handlers.resolve)
     service.add(contract.END, handlers.end)
+    service.add(contract.ROTATE, handlers.rotate)
     service.add(contract.GET_SETTING, handlers.get_setting)
     service.add(contract.PUT_SETTING, handlers.put_setting)
     service.add(contract.DELETE_SETTING, handlers.delete_setting)

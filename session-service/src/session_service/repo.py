@@ -45,6 +45,16 @@ class SessionRepo:
         now = row["now"]
         return SessionInfo(**{k: v for k, v in dict(row).items() if k != "now"}), now
 
+    async def rotate(self, session_id: UUID, token_hash: bytes) -> SessionInfo | None:
+        """Give a live session a new token hash; the old token stops working at once."""
+        row = await self._pool.fetchrow(
+            f"""UPDATE sessions.sessions SET token_hash = $2
+                WHERE id = $1 AND expires_at > now() RETURNING {_COLUMNS}""",
+            session_id,
+            token_hash,
+        )
+        return _info(row) if row else None
+
     async def touch(self, session_id: UUID) -> datetime | None:
         return await self._pool.fetchval(
             "UPDATE sessions.sessions SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at",

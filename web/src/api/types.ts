@@ -199,3 +199,39 @@ export interface ProfileInput {
   name: string
   settings: CompressionSettings
 }
+
+/** Whether AI features can call OpenRouter, and with whose key. */
+export type OpenRouterState = 'disconnected' | 'connected' | 'invalid'
+
+/** Whose key: the person's own (connected with OAuth) or the server owner's shared one. */
+export type OpenRouterKeySource = 'user' | 'server'
+
+/** GET /api/v1/openrouter/status. The key itself never reaches the browser. */
+export interface OpenRouterStatus {
+  state: OpenRouterState
+  source: OpenRouterKeySource | null
+  /** A masked form of the key, e.g. "sk-or-v1-abc...xyz". */
+  label: string | null
+  /** The key's spending limit in USD; null when it has none. */
+  limit: number | null
+  limit_remaining: number | null
+  /** USD spent with the key so far. */
+  usage: number | null
+  /** Lowercase hex SHA-256 of the key, OpenRouter's id for it. */
+  key_hash: string | null
+  /** OpenRouter's page for the key, where it can be revoked (this app cannot). */
+  revoke_url: string | null
+  /** Where OpenRouter sends the browser back to after approval. */
+  callback_url: string
+  /** False when OpenRouter will refuse callback_url (plain http on anything but localhost). */
+  callback_ok: boolean
+  /** Why callback_url won't work and what to set instead; null when callback_ok. */
+  callback_problem: string | null
+  /** The server has its own key, so AI features work without connecting (billed to the server's owner). */
+  server_key_available: boolean
+}
+
+/** POST /api/v1/openrouter/connect: where to send the browser to approve the connection. */
+export interface OpenRouterConnectStart {
+  authorize_url: string
+}

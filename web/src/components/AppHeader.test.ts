@@ -41,4 +41,12 @@ describe('AppHeader', () => {
     await wrapper.get('[data-testid=about-button]').trigger('click')
     expect(wrapper.emitted('about')).toHaveLength(1)
   })
+
+  it('has the AI button next to About', async () => {
+    const wrapper = mount(AppHeader, { props: { session: null } })
+    const ai = wrapper.get('[data-testid=ai-button]')
+    expect(ai.text()).toBe('AI')
+    await ai.trigger('click')
+    expect(wrapper.emitted('ai')).toHaveLength(1)
+  })
 })

@@ -72,3 +72,5 @@ GET_SETTING = Endpoint(SERVICE, "setting_get", SettingRef, Setting)
 PUT_SETTING = Endpoint(SERVICE, "setting_put", PutSetting, Setting)
 DELETE_SETTING = Endpoint(SERVICE, "setting_delete", SettingRef, Empty)
 SWEEP = Endpoint(SERVICE, "sweep", Empty, SweepReply, timeout=30.0)
+# A new token for the same session (after a privilege change such as connecting an account).
+ROTATE = Endpoint(SERVICE, "rotate", SessionRef, CreateReply)

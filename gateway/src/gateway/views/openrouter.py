@@ -1,0 +1,73 @@
+"""Connecting the session's OpenRouter account. The key stays in oauth-service; none of this sees it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from gateway import keys
+from gateway.cookies import current_session
+from gateway.http import json_model
+from imagetools_common.contracts import oauth, session
+from imagetools_common.contracts.session import SessionRef
+
+# Where the browser lands after OpenRouter: always this fixed in-app path, never a caller's URL.
+RETURN_PATH = "/"
+
+
+class ConnectReply(BaseModel):
+    authorize_url: str
+
+
+async def connect(request: web.Request) -> web.Response:
+    """Start a connect flow; the browser goes to the returned OpenRouter page."""
+    info = await current_session(request)
+    assert info is not None
+    started = await request.app[keys.RPC].call(oauth.START, SessionRef(session_id=info.id))
+    return json_model(ConnectReply(authorize_url=started.authorize_url))
+
+
+async def status(request: web.Request) -> web.Response:
+    """Whether AI calls have a key, whose, and its limits (never the key)."""
+    info = await current_session(request)
+    assert info is not None
+    return json_model(await request.app[keys.RPC].call(oauth.STATUS, SessionRef(session_id=info.id)))
+
+
+async def disconnect(request: web.Request) -> web.Response:
+    """Forget the stored key; the reply links to where it can be revoked at OpenRouter."""
+    info = await current_session(request)
+    assert info is not None
+    return json_model(await request.app[keys.RPC].call(oauth.DISCONNECT, SessionRef(session_id=info.id)))
+
+
+def _back(outcome: str, reason: str | None = None) -> web.Response:
+    """A 303 into the app (returned, not raised, so the middlewares still set the new cookie)."""
+    query = {"openrouter": outcome} | ({"reason": reason} if reason else {})
+    location = f"{RETURN_PATH}?{urlencode(query)}"
+    return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+async def oauth_callback(request: web.Request) -> web.Response:
+    """OpenRouter sends the browser here; 303 back into the app with the outcome."""
+    info = await current_session(request, create=False)
+    if info is None:
+        return _back("failed", "Your session expired during the connection. Please start again.")
+    query = request.query
+    reply = await request.app[keys.RPC].call(
+        oauth.CALLBACK,
+        oauth.CallbackRequest(
+            session_id=info.id,
+            code=query.get("code", "")[:1024] or None,
+            error=query.get("error", "")[:200] or None,
+            state=query.get("state", "")[:256] or None,
+        ),
+    )
+    if not reply.connected:
+        return _back("failed", reply.reason)
+    # A privilege change: the session keeps its data but gets a new token (the old one dies).
+    rotated = await request.app[keys.RPC].call(session.ROTATE, SessionRef(session_id=info.id))
+    request[keys.NEW_SESSION_TOKEN] = rotated.token
+    return _back("connected")

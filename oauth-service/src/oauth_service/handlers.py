@@ -1,0 +1,129 @@
+"""oauth-service endpoints: the connect flow, status and disconnect."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from imagetools_common.contracts import oauth as contract
+from imagetools_common.contracts.session import SessionRef
+from imagetools_common.lifecycle import Runtime
+from imagetools_common.logs import get_logger
+from oauth_service import core
+from oauth_service.crypto import CredentialUnusable, KeyBox
+from oauth_service.openrouter import ExchangeRefused, InvalidKey, OpenRouter
+from oauth_service.repo import OAuthRepo
+from oauth_service.settings import OAuthSettings
+
+log = get_logger("oauth_service")
+
+
+class Connections:
+    """Connecting, describing and disconnecting a session's OpenRouter account."""
+
+    def __init__(self, repo: OAuthRepo, box: KeyBox, openrouter: OpenRouter, settings: OAuthSettings) -> None:
+        self._repo = repo
+        self._box = box
+        self._openrouter = openrouter
+        self._settings = settings
+        self._callback_url = settings.oauth_callback_url
+
+    async def start(self, request: SessionRef) -> contract.StartReply:
+        flow = core.new_flow()
+        await self._repo.begin_flow(request.session_id, flow)
+        url = core.authorize_url(self._settings.openrouter_auth_url, self._callback_url, flow)
+        return contract.StartReply(authorize_url=url)
+
+    async def callback(self, request: contract.CallbackRequest) -> contract.CallbackReply:
+        # Consumed first, whatever happens next: a code or flow is never tried twice.
+        flow = await self._repo.take_flow(request.session_id)
+        if request.error:
+            return contract.CallbackReply(connected=False, reason=core.denial_reason(request.error))
+        if flow is None:
+            return contract.CallbackReply(
+                connected=False,
+                reason="This connection attempt expired or was already used. Please start again.",
+            )
+        if not core.state_matches(flow.state, request.state) or not request.code:
+            return contract.CallbackReply(
+                connected=False, reason="OpenRouter's answer did not match this attempt."
+            )
+        try:
+            key = await self._openrouter.exchange(request.code, flow.verifier)
+        except ExchangeRefused as refused:
+            log.info("code exchange refused", reason=str(refused))
+            return contract.CallbackReply(
+                connected=False, reason=f"OpenRouter refused the connection: {refused}"
+            )
+        await self._repo.save_credential(
+            request.session_id, self._box.seal(key, request.session_id), core.key_hash(key)
+        )
+        log.info("openrouter connected", session_id=str(request.session_id))
+        return contract.CallbackReply(connected=True)
+
+    async def status(self, request: SessionRef) -> contract.Status:
+        credential = await self._repo.credential(request.session_id)
+        if credential is None:
+            if self._settings.openrouter_api_key is not None:
+                return self._status("connected", source="server")
+            return self._status("disconnected")
+        if credential.invalid_at is not None:
+            return self._status("invalid", key_hash=credential.key_hash)
+        try:
+            key = self._box.open(credential.ciphertext, request.session_id)
+            info = await self._openrouter.key_info(key)
+        except (CredentialUnusable, InvalidKey) as problem:
+            log.warning("stored key unusable", reason=type(problem).__name__)
+            await self._repo.mark_invalid(request.session_id)
+            return self._status("invalid", key_hash=credential.key_hash)
+        return self._status(
+            "connected",
+            source="user",
+            key_hash=credential.key_hash,
+            # OpenRouter labels OAuth keys with the masked key itself: never hand key text to the browser.
+            label=None if (info.label or "").startswith("sk-or-") else info.label,
+            limit=info.limit,
+            limit_remaining=info.limit_remaining,
+            usage=info.usage,
+        )
+
+    async def disconnect(self, request: SessionRef) -> contract.Status:
+        """Forget the key here. The app cannot revoke it at OpenRouter: the reply links to where one can."""
+        hashed = await self._repo.delete_credential(request.session_id)
+        status = await self.status(request)
+        return status.model_copy(update={"revoke_url": core.revoke_url(hashed) if hashed else None})
+
+    def _status(
+        self, state: str, *, source: str | None = None, key_hash: str | None = None, **info: object
+    ) -> contract.Status:
+        problem = core.callback_problem(self._callback_url)
+        return contract.Status.model_validate(
+            {
+                "state": state,
+                "source": source,
+                "key_hash": key_hash,
+                "revoke_url": core.revoke_url(key_hash) if key_hash else None,
+                "callback_url": self._callback_url,
+                "callback_ok": problem is None,
+                "callback_problem": problem,
+                "server_key_available": self._settings.openrouter_api_key is not None,
+                **info,
+            }
+        )
+
+
+async def register(runtime: Runtime[OAuthSettings]) -> None:
+    assert runtime.pool is not None
+    settings = runtime.settings
+    if problem := core.callback_problem(settings.oauth_callback_url):
+        log.warning("openrouter callback will be refused", problem=problem)
+    timeout = aiohttp.ClientTimeout(total=settings.openrouter_timeout_seconds, sock_connect=10)
+    http = aiohttp.ClientSession(timeout=timeout, raise_for_status=False)
+    runtime.async_cleanup.append(http.close)
+    box = KeyBox(settings.encryption_secrets)
+    openrouter = OpenRouter(http, settings.openrouter_api_base)
+    connections = Connections(OAuthRepo(runtime.pool), box, openrouter, settings)
+    service = runtime.service
+    service.add(contract.START, connections.start)
+    service.add(contract.CALLBACK, connections.callback)
+    service.add(contract.STATUS, connections.status)
+    service.add(contract.DISCONNECT, connections.disconnect)

@@ -1,0 +1,79 @@
+"""The only code that talks to the ``oauth`` schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from imagetools_common.errors import NotFound
+from oauth_service.core import FLOW_MINUTES, PendingFlow
+
+
+@dataclass(frozen=True)
+class Credential:
+    ciphertext: bytes
+    key_hash: str
+    invalid_at: datetime | None
+
+
+class OAuthRepo:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def begin_flow(self, session_id: UUID, flow: PendingFlow) -> None:
+        """Store the session's pending flow, replacing any earlier one."""
+        try:
+            await self._pool.execute(
+                """INSERT INTO oauth.flows (session_id, state, verifier) VALUES ($1, $2, $3)
+                   ON CONFLICT (session_id) DO UPDATE
+                   SET state = EXCLUDED.state, verifier = EXCLUDED.verifier, created_at = now()""",
+                session_id,
+                flow.state,
+                flow.verifier,
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise NotFound("the session has ended") from None
+
+    async def take_flow(self, session_id: UUID) -> PendingFlow | None:
+        """Consume the session's flow if it is fresh: one callback wins, every other finds nothing."""
+        row = await self._pool.fetchrow(
+            "DELETE FROM oauth.flows WHERE session_id = $1 RETURNING state, verifier, "
+            "created_at > now() - make_interval(mins => $2) AS fresh",
+            session_id,
+            FLOW_MINUTES,
+        )
+        if row is None or not row["fresh"]:
+            return None
+        return PendingFlow(state=row["state"], verifier=row["verifier"])
+
+    async def save_credential(self, session_id: UUID, ciphertext: bytes, key_hash: str) -> None:
+        await self._pool.execute(
+            """INSERT INTO oauth.credentials (session_id, ciphertext, key_hash) VALUES ($1, $2, $3)
+               ON CONFLICT (session_id) DO UPDATE SET ciphertext = EXCLUDED.ciphertext,
+                   key_hash = EXCLUDED.key_hash, created_at = now(), invalid_at = NULL""",
+            session_id,
+            ciphertext,
+            key_hash,
+        )
+
+    async def credential(self, session_id: UUID) -> Credential | None:
+        row = await self._pool.fetchrow(
+            "SELECT ciphertext, key_hash, invalid_at FROM oauth.credentials WHERE session_id = $1", session_id
+        )
+        return Credential(bytes(row["ciphertext"]), row["key_hash"], row["invalid_at"]) if row else None
+
+    async def mark_invalid(self, session_id: UUID) -> None:
+        await self._pool.execute(
+            "UPDATE oauth.credentials SET invalid_at = now() WHERE session_id = $1 AND invalid_at IS NULL",
+            session_id,
+        )
+
+    async def delete_credential(self, session_id: UUID) -> str | None:
+        """Forget the key; its hash (for the revoke link) or None when there was none."""
+        result: str | None = await self._pool.fetchval(
+            "DELETE FROM oauth.credentials WHERE session_id = $1 RETURNING key_hash", session_id
+        )
+        return result
