@@ -142,8 +142,15 @@ async def test_unknown_and_foreign_images_are_404(client: Client, make_client: A
         assert (await error_code(await stranger.get(path), 404))[0] == "not_found"
     response = await stranger.delete(f"/api/v1/images/{image['id']}", headers=CSRF)
     await error_code(response, 404)
-    response = await client.get(image["content_url"].replace("version=1", "version=abc"))
+    for bad in ("abc", "0", str(2**40)):
+        response = await client.get(image["content_url"].replace("version=1", f"version={bad}"))
+        assert (await error_code(response, 422))[1].startswith("version")
+    response = await client.post(
+        f"/api/v1/images/{image['id']}/revert", json={"version": 2**40}, headers=CSRF
+    )
     assert (await error_code(response, 422))[1].startswith("version")
+    response = await client.post(f"/api/v1/images/{image['id']}/revert", json={"version": 99}, headers=CSRF)
+    assert (await error_code(response, 404))[0] == "not_found"
 
 
 async def test_zip_of_the_selection_has_unique_names(client: Client, photo: bytes) -> None:

@@ -29,6 +29,8 @@ SERVICE = ServiceSpec(
 )
 
 MAX_DIMENSION = 20_000
+# Version numbers are PostgreSQL integers: anything larger is refused as invalid, not sent to the database.
+MAX_VERSION = 2**31 - 1
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 
 
@@ -206,13 +208,13 @@ class ApplyRequest(WireModel):
 class RevertRequest(WireModel):
     session_id: UUID
     image_id: UUID
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class ContentRequest(WireModel):
     session_id: UUID
     image_id: UUID
-    version: int | None = Field(None, ge=1, description="Default: the current version")
+    version: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the current version")
     kind: Literal["image", "original", "thumbnail"] = "image"
 
 

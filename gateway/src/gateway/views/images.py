@@ -62,7 +62,7 @@ class IdsBody(BaseModel):
 
 
 class RevertBody(BaseModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=contract.MAX_VERSION)
 
 
 def view(info: contract.ImageInfo) -> ImageView:
@@ -248,7 +248,7 @@ def _version_param(request: web.Request) -> int | None:
     raw = request.query.get("version")
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isdigit() or not 1 <= int(raw) <= contract.MAX_VERSION:
         raise ValidationFailed("version: must be a positive whole number", details={"field": "version"})
     return int(raw)
 
