@@ -8,33 +8,11 @@ import type { OpenRouterStatus } from '../api/types'
 import { useConfirm } from '../composables/useConfirm'
 import { useOpenRouter } from '../composables/useOpenRouter'
 import AiSettingsDialog from './AiSettingsDialog.vue'
+import { connectedStatus, disconnectedStatus, KEY_HASH } from '../test/fixtures'
 
-const hash = 'b'.repeat(64)
-const disconnected: OpenRouterStatus = {
-  state: 'disconnected',
-  source: null,
-  label: null,
-  limit: null,
-  limit_remaining: null,
-  usage: null,
-  key_hash: null,
-  revoke_url: null,
-  callback_url: 'http://localhost:8081/oauth/callback',
-  callback_ok: true,
-  callback_problem: null,
-  server_key_available: false,
-}
-const connected: OpenRouterStatus = {
-  ...disconnected,
-  state: 'connected',
-  source: 'user',
-  label: 'sk-or-v1-abc...xyz',
-  limit: 10,
-  limit_remaining: 7.25,
-  usage: 2.75,
-  key_hash: hash,
-  revoke_url: `https://openrouter.ai/keys/${hash}`,
-}
+const hash = KEY_HASH
+const disconnected = disconnectedStatus
+const connected = connectedStatus
 
 describe('AiSettingsDialog', () => {
   const scope = effectScope()
@@ -89,7 +67,7 @@ describe('AiSettingsDialog', () => {
     const state = w.get('[data-testid=openrouter-state]')
     expect(state.text()).toBe('Connected')
     expect(state.attributes('data-state')).toBe('connected')
-    expect(w.get('[data-testid=openrouter-label]').text()).toBe('sk-or-v1-abc...xyz')
+    expect(w.get('[data-testid=openrouter-label]').text()).toBe('Laptop key')
     expect(w.get('[data-testid=openrouter-credit]').text()).toBe('$7.25 of $10.00 left')
     expect(w.get('[data-testid=openrouter-usage]').text()).toBe('$2.75 used')
     expect(w.find('[data-testid=openrouter-connect]').exists()).toBe(false)

@@ -3,35 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope } from 'vue'
 import { ApiError } from '../api/client'
 import type { OpenRouterApi } from '../api/openrouter'
-import type { OpenRouterStatus } from '../api/types'
 import { OPENROUTER_KEYS_URL, useOpenRouter } from './useOpenRouter'
+import { connectedStatus, disconnectedStatus, KEY_HASH } from '../test/fixtures'
 
-const hash = 'a'.repeat(64)
-const disconnected: OpenRouterStatus = {
-  state: 'disconnected',
-  source: null,
-  label: null,
-  limit: null,
-  limit_remaining: null,
-  usage: null,
-  key_hash: null,
-  revoke_url: null,
-  callback_url: 'http://localhost:8081/oauth/callback',
-  callback_ok: true,
-  callback_problem: null,
-  server_key_available: false,
-}
-const connected: OpenRouterStatus = {
-  ...disconnected,
-  state: 'connected',
-  source: 'user',
-  label: 'sk-or-v1-abc...xyz',
-  limit: 10,
-  limit_remaining: 7.25,
-  usage: 2.75,
-  key_hash: hash,
-  revoke_url: `https://openrouter.ai/keys/${hash}`,
-}
+const hash = KEY_HASH
+const disconnected = disconnectedStatus
+const connected = connectedStatus
 const unavailable = new ApiError({ code: 'service_unavailable', message: 'AI features are unavailable', status: 503 })
 
 function fakeClient(overrides: Partial<OpenRouterApi> = {}) {

@@ -1,4 +1,4 @@
-import type { ImageView, VersionView } from '../api/types'
+import type { ImageView, OpenRouterStatus, VersionView } from '../api/types'
 
 /** A version as the API returns it, with overrides. */
 export function versionFixture(extra: Partial<VersionView> = {}): VersionView {
@@ -40,4 +40,34 @@ export function imageFixture(id = 'img-1', current: Partial<VersionView> = {}, e
     original_bytes: original.bytes,
     ...extra,
   }
+}
+
+/** An OpenRouter status as the server sends it: not connected, or connected with a user key. */
+export const KEY_HASH = 'a'.repeat(64)
+
+export const disconnectedStatus: OpenRouterStatus = {
+  state: 'disconnected',
+  source: null,
+  label: null,
+  limit: null,
+  limit_remaining: null,
+  usage: null,
+  key_hash: null,
+  revoke_url: null,
+  callback_url: 'http://localhost:8081/oauth/callback',
+  callback_ok: true,
+  callback_problem: null,
+  server_key_available: false,
+}
+
+export const connectedStatus: OpenRouterStatus = {
+  ...disconnectedStatus,
+  state: 'connected',
+  source: 'user',
+  label: 'Laptop key',
+  limit: 10,
+  limit_remaining: 7.25,
+  usage: 2.75,
+  key_hash: KEY_HASH,
+  revoke_url: `https://openrouter.ai/keys/${KEY_HASH}`,
 }
