@@ -13,6 +13,8 @@ export interface ApiErrorInit {
   /** HTTP status; 0 when no response arrived at all. */
   status: number
   requestId?: string | null
+  /** Seconds the server asked to wait before trying again (Retry-After), when it said. */
+  retryAfter?: number | null
 }
 
 /** A failed API call, carrying the server's error envelope (or a stand-in for one). */
@@ -21,13 +23,16 @@ export class ApiError extends Error {
   readonly status: number
   /** Quote this when reporting a problem: it ties the failure to the server's logs. */
   readonly requestId: string | null
+  /** From Retry-After on a 429 or 503: seconds until the server expects to have room again. */
+  readonly retryAfter: number | null
 
-  constructor({ code, message, status, requestId = null }: ApiErrorInit) {
+  constructor({ code, message, status, requestId = null, retryAfter = null }: ApiErrorInit) {
     super(message)
     this.name = 'ApiError'
     this.code = code
     this.status = status
     this.requestId = requestId
+    this.retryAfter = retryAfter
   }
 }
 
@@ -83,6 +88,19 @@ export function filenameFromDisposition(header: string | null): string | null {
   return name ? name.trim() : null
 }
 
+/**
+ * Seconds to wait from a Retry-After header, which is either a number of seconds or an HTTP date;
+ * null when absent or unreadable. Never negative: a date in the past means "now".
+ */
+export function retryAfterSeconds(header: string | null, now: number = Date.now()): number | null {
+  const value = header?.trim()
+  if (!value) return null
+  if (/^\d+$/.test(value)) return Number(value)
+  const date = Date.parse(value)
+  if (Number.isNaN(date)) return null
+  return Math.max(0, Math.ceil((date - now) / 1000))
+}
+
 /** Used when an error response is not the API's JSON envelope, e.g. a reverse proxy's 502 page. */
 function fallbackMessage(status: number): string {
   if (status === 413) return 'That is too large for the server to accept.'
@@ -131,7 +149,10 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
   } catch {
     // Not JSON: errorFromBody falls back to a message for the status.
   }
-  return errorFromBody(response.status, body, response.headers.get('X-Request-ID'))
+  const error = errorFromBody(response.status, body, response.headers.get('X-Request-ID'))
+  const retryAfter = retryAfterSeconds(response.headers.get('Retry-After'))
+  if (retryAfter === null) return error
+  return new ApiError({ code: error.code, message: error.message, status: error.status, requestId: error.requestId, retryAfter })
 }
 
 function parseJson(text: string): unknown {
@@ -199,6 +220,14 @@ export class ApiClient {
     }
     if (!response.ok) throw await errorFromResponse(response)
     return response
+  }
+
+  /**
+   * The raw response of a successful call, for bodies read as they arrive (server-sent events).
+   * Same conventions as every call; an error status is thrown as ApiError before any reading.
+   */
+  open(method: string, path: string, options: RequestOptions = {}, accept?: string): Promise<Response> {
+    return this.send(method, path, options, accept)
   }
 
   get<T>(path: string, signal?: AbortSignal): Promise<T> {

@@ -175,6 +175,56 @@ export type Operation =
   | { type: 'crop'; x: number; y: number; width: number; height: number }
   | { type: 'convert'; format: OutputFormat; quality: number | null; background: string }
   | { type: 'strip_metadata'; what: 'all' | 'gps' }
+  | RemoveBackgroundOperation
+
+// Background removal ------------------------------------------------------------------------------
+
+/** What goes behind the cut-out subject. */
+export type BackgroundFill =
+  | { kind: 'transparent' }
+  | { kind: 'colour'; colour: string }
+  /** The original background, blurred by this radius (1..100 px). */
+  | { kind: 'blur'; radius: number }
+  /** Another image of this session as the new background. */
+  | { kind: 'image'; image_id: string }
+
+/** Cuts the subject out with a model running on the server; the result is a new version. */
+export interface RemoveBackgroundOperation {
+  type: 'remove_background'
+  /** An id from GET /api/v1/background/models; null for the server's default. */
+  model: string | null
+  alpha_matting: boolean
+  /** Matting only: how sure (0..255) the mask must be to count as subject / as background. */
+  foreground_threshold: number
+  background_threshold: number
+  /** Matting only: how far (px) the uncertain edge band reaches. */
+  erode_size: number
+  post_process_mask: boolean
+  background: BackgroundFill
+  /** JPEG only with a filled background: it has no transparency. */
+  format: 'png' | 'webp' | 'jpeg'
+}
+
+/** One installed background-removal model. */
+export interface BackgroundModel {
+  id: string
+  label: string
+  default: boolean
+}
+
+/** Durations this server measured: a run takes about base + per_megapixel × megapixels. */
+export interface BackgroundTiming {
+  base_seconds: number
+  per_megapixel_seconds: number
+}
+
+/** GET /api/v1/background/models: only models whose file is installed. */
+export interface BackgroundModels {
+  models: BackgroundModel[]
+  default: string
+  /** null until the server has measured anything. */
+  timing: BackgroundTiming | null
+}
 
 // Presets and profiles -----------------------------------------------------------------------------
 
@@ -234,4 +284,69 @@ export interface OpenRouterStatus {
 /** POST /api/v1/openrouter/connect: where to send the browser to approve the connection. */
 export interface OpenRouterConnectStart {
   authorize_url: string
+}
+
+// AI chat and edit (OpenRouter) -------------------------------------------------------------------
+
+/** Prices in USD per token (prompt, completion) and per image, as decimal strings like OpenRouter's. */
+export interface AiModelPricing {
+  prompt: string
+  completion: string
+  image: string
+}
+
+export interface AiModel {
+  id: string
+  name: string
+  context_length: number | null
+  pricing: AiModelPricing
+}
+
+/** GET and PUT /api/v1/ai/models: vision models for chat, image-output models for editing. */
+export interface AiModels {
+  chat: AiModel[]
+  edit: AiModel[]
+  selected: { chat: string; edit: string }
+}
+
+/** PUT /api/v1/ai/models */
+export interface AiModelChoice {
+  chat?: string
+  edit?: string
+}
+
+export interface ChatMessage {
+  id: string
+  role: 'user' | 'assistant'
+  content: string
+  model: string | null
+  /** USD, from OpenRouter's usage.cost; null when it did not say. */
+  cost: number | null
+  created_at: string
+}
+
+/** GET and DELETE /api/v1/images/{id}/chat */
+export interface ChatHistory {
+  messages: ChatMessage[]
+  total_cost: number | null
+}
+
+/** The body of the `done` event: the turn is saved. */
+export interface ChatDone {
+  user_message: ChatMessage
+  assistant_message: ChatMessage
+  cost: number | null
+  total_cost: number | null
+}
+
+/** The body of a mid-stream `error` event. */
+export interface ChatStreamError {
+  error: { code: string; message: string; retry_after?: number }
+}
+
+/** POST /api/v1/images/{id}/ai-edit */
+export interface AiEditResult {
+  image: ImageView
+  text: string | null
+  cost: number | null
 }
