@@ -96,6 +96,8 @@ export function retryAfterSeconds(header: string | null, now: number = Date.now(
   const value = header?.trim()
   if (!value) return null
   if (/^\d+$/.test(value)) return Number(value)
+  // An HTTP date names its day and month; Date.parse would also take "-3" as a year.
+  if (!/[A-Za-z]{3}/.test(value)) return null
   const date = Date.parse(value)
   if (Number.isNaN(date)) return null
   return Math.max(0, Math.ceil((date - now) / 1000))
