@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatCredit, formatUsage, formatUsd } from './money'
+import { formatCost, formatCredit, formatModelPricing, formatPerMillion, formatUsage, formatUsd } from './money'
 
 describe('formatUsd', () => {
   it('shows dollars and cents', () => {
@@ -45,5 +45,41 @@ describe('formatUsage', () => {
     expect(formatUsage(2.75)).toBe('$2.75 used')
     expect(formatUsage(0)).toBe('$0.00 used')
     expect(formatUsage(null)).toBeNull()
+  })
+})
+
+describe('formatCost', () => {
+  it('keeps fractions of a cent, which is what one AI call usually costs', () => {
+    expect(formatCost(0.00042)).toBe('$0.00042')
+    expect(formatCost(0.0016)).toBe('$0.0016')
+    expect(formatCost(0.12)).toBe('$0.12')
+    expect(formatCost(0)).toBe('$0.00')
+  })
+
+  it('is null when OpenRouter did not say', () => {
+    expect(formatCost(null)).toBeNull()
+    expect(formatCost(Number.NaN)).toBeNull()
+  })
+})
+
+describe('model prices', () => {
+  it('shows per-token prices per million tokens', () => {
+    expect(formatPerMillion('0.00000015')).toBe('$0.15 / M')
+    expect(formatPerMillion('0.000003')).toBe('$3.00 / M')
+    expect(formatPerMillion('0.000000075')).toBe('$0.075 / M')
+    expect(formatPerMillion('0')).toBe('free')
+    expect(formatPerMillion('-1')).toBeNull()
+    expect(formatPerMillion('')).toBeNull()
+  })
+
+  it('sums a model up in one line, with a per-image price when there is one', () => {
+    expect(formatModelPricing({ prompt: '0.00000015', completion: '0.0000006', image: '0' })).toBe(
+      '$0.15 / M in · $0.60 / M out',
+    )
+    expect(formatModelPricing({ prompt: '0.0000003', completion: '0.00003', image: '0.039' })).toBe(
+      '$0.30 / M in · $30.00 / M out · $0.039 / image',
+    )
+    expect(formatModelPricing({ prompt: '0', completion: '0', image: '0' })).toBe('Free')
+    expect(formatModelPricing({})).toBe('Price not listed')
   })
 })
