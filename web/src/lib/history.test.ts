@@ -61,8 +61,18 @@ describe('versionLabel', () => {
   })
 
   it('falls back to a readable form of an operation it does not know', () => {
-    expect(versionLabel(version('remove_background'))).toBe('Removed background')
-    expect(versionLabel(version('ai_edit'))).toBe('Ai edit')
+    expect(versionLabel(version('colour_grade'))).toBe('Colour grade')
+  })
+
+  it('quotes the instruction of an AI edit, shortened to one line', () => {
+    expect(versionLabel(version('ai_edit', { model: 'google/gemini-2.5-flash-image', instruction: 'make the sky blue' }))).toBe(
+      'AI edit: make the sky blue',
+    )
+    const long = versionLabel(version('ai_edit', { instruction: `remove   the\ncar ${'x'.repeat(200)}` }))
+    expect(long.startsWith('AI edit: remove the car x')).toBe(true)
+    expect(long.endsWith('…')).toBe(true)
+    expect(long.length).toBe('AI edit: '.length + 80)
+    expect(versionLabel(version('ai_edit'))).toBe('AI edit')
   })
 })
 

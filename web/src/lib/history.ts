@@ -1,4 +1,5 @@
 import type { Preset, VersionView } from '../api/types'
+import { backgroundLabel } from './background'
 import { formatBytes, formatDimensions } from './bytes'
 import { formatLabel } from './imageFormats'
 
@@ -9,6 +10,9 @@ function num(value: unknown): number | null {
 function str(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null
 }
+
+/** How much of an AI edit's instruction its history label quotes. */
+const AI_LABEL_CHARS = 80
 
 /** The name of the preset a compression used: its own name, or "custom settings". */
 export function presetName(params: Record<string, unknown>, presets: readonly Preset[] = []): string {
@@ -53,7 +57,14 @@ export function versionLabel(version: VersionView, presets: readonly Preset[] = 
       return target === null ? 'Reverted' : `Back to version ${target}`
     }
     case 'remove_background':
-      return 'Removed background'
+      return backgroundLabel(p)
+    case 'ai_edit': {
+      const instruction = str(p.instruction)?.trim().replace(/\s+/g, ' ')
+      if (!instruction) return 'AI edit'
+      // The history list has one line per version; the instruction can be 2,000 characters.
+      const short = instruction.length > AI_LABEL_CHARS ? `${instruction.slice(0, AI_LABEL_CHARS - 1).trimEnd()}…` : instruction
+      return `AI edit: ${short}`
+    }
     default: {
       const words = version.operation.replace(/_/g, ' ').trim()
       return words ? words[0]!.toUpperCase() + words.slice(1) : 'Edited'
