@@ -54,9 +54,22 @@ class Conflict(DomainError):
     status = 409
 
 
+class NotConnected(Conflict):
+    """No OpenRouter key for this session (neither its own nor a server-wide one), or it stopped working."""
+
+    code = "openrouter_not_connected"
+
+
 class QuotaExceeded(DomainError):
     code = "quota_exceeded"
     status = 409
+
+
+class PaymentRequired(DomainError):
+    """The upstream account has no credits left (OpenRouter's 402)."""
+
+    code = "payment_required"
+    status = 402
 
 
 class PayloadTooLarge(DomainError):
@@ -74,7 +87,16 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+class UpstreamRefused(DomainError):
+    """The AI provider refused the request itself (content policy, unsupported image, bad parameters)."""
+
+    code = "upstream_refused"
+    status = 422
+
+
 class RateLimited(DomainError):
+    """Too many requests; ``details["retry_after"]`` (seconds), when known, becomes Retry-After."""
+
     code = "rate_limited"
     status = 429
 
@@ -110,10 +132,13 @@ _BY_CODE: dict[str, type[DomainError]] = {
         NotFound,
         MethodNotAllowed,
         Conflict,
+        NotConnected,
         QuotaExceeded,
+        PaymentRequired,
         PayloadTooLarge,
         UnsupportedMediaType,
         ValidationFailed,
+        UpstreamRefused,
         RateLimited,
         Internal,
         BadGateway,

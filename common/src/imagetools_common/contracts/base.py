@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class WireModel(BaseModel):
@@ -16,6 +16,19 @@ class WireModel(BaseModel):
 
 class Empty(WireModel):
     """A request or reply that carries nothing."""
+
+
+# What an idempotency key may look like: a UUID, a ULID, or the gateway's "<key>:<n>" per file.
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
+
+
+class Keyed(WireModel):
+    """A mutation that may be sent again: the service applies it once per key and session and
+    answers a repeat with the first reply (see docs/DEPLOYMENT.md, "Retries and idempotency")."""
+
+    idempotency_key: str | None = Field(
+        None, pattern=IDEMPOTENCY_KEY_PATTERN, description="Same key, same effect: applied at most once"
+    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,33 @@ class Endpoint(Generic[Req, Resp]):
     # Binary endpoints carry raw bytes after the model (see rpc.frames).
     request_body: bool = False
     reply_body: bool = False
+    # A read: asking again can change nothing, so a caller may retry it after a timeout.
+    read_only: bool = False
+
+    @property
+    def subject(self) -> str:
+        return f"{self.service.subject_prefix}.{self.name}"
+
+
+Chunk = TypeVar("Chunk", bound=BaseModel)
+End = TypeVar("End", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class StreamEndpoint(Generic[Req, Chunk, End]):
+    """A request answered by a stream: any number of ``chunk`` messages, then one ``end`` (or an error).
+
+    The caller names a reply inbox; see ``imagetools_common.rpc.streaming``. ``idle_timeout`` bounds
+    the silence between two messages (the service sends keep-alives while it works), so a service
+    that died is noticed without capping how long the work itself may take.
+    """
+
+    service: ServiceSpec
+    name: str
+    request: type[Req]
+    chunk: type[Chunk]
+    end: type[End]
+    idle_timeout: float = 30.0
 
     @property
     def subject(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats.errors
@@ -11,23 +11,12 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from imagetools_common.contracts.base import Endpoint, Req, Resp
-from imagetools_common.errors import (
-    BadGateway,
-    BadRequest,
-    DomainError,
-    ServiceUnavailable,
-    UpstreamTimeout,
-    from_wire,
-)
+from imagetools_common.contracts.base import Chunk, End, Endpoint, Req, Resp, StreamEndpoint
+from imagetools_common.errors import BadGateway, BadRequest, ServiceUnavailable, UpstreamTimeout
 from imagetools_common.rpc import frames
-from imagetools_common.rpc.headers import (
-    ERROR_CODE_HEADER,
-    ERROR_HEADER,
-    REQUEST_ID_HEADER,
-    current_request_id,
-    new_request_id,
-)
+from imagetools_common.rpc.headers import REQUEST_ID_HEADER, current_request_id, new_request_id
+from imagetools_common.rpc.streaming import Stream
+from imagetools_common.rpc.wire_errors import decode_error
 
 _BUS_DOWN = (
     nats.errors.ConnectionClosedError,
@@ -38,20 +27,6 @@ _BUS_DOWN = (
 
 # Pauses between attempts while nats-server reports no responders (see _request_with_responders).
 _NO_RESPONDER_RETRIES = (0.01, 0.03, 0.1)
-
-
-def decode_error(headers: dict[str, str], data: bytes) -> DomainError | None:
-    """The domain error a reply carries, or None when it is a success."""
-    code = headers.get(ERROR_CODE_HEADER)
-    if not code:
-        return None
-    details: dict[str, Any] = {}
-    if data:
-        try:
-            details = json.loads(data).get("details") or {}
-        except (ValueError, AttributeError):
-            details = {}
-    return from_wire(code, headers.get(ERROR_HEADER, code), details)
 
 
 class RpcClient:
@@ -94,24 +69,48 @@ class RpcClient:
         except BadRequest:
             raise BadGateway(f"{endpoint.service.name} sent a malformed {endpoint.name} reply") from None
 
+    def stream(
+        self,
+        endpoint: StreamEndpoint[Req, Chunk, End],
+        request: Req,
+        *,
+        on_keepalive: Callable[[], Awaitable[None]] | None = None,
+    ) -> Stream[Req, Chunk, End]:
+        """A streamed reply: ``async with rpc.stream(ep, req) as s: async for chunk in s: ...``."""
+
+        async def send(subject: str, payload: bytes, headers: dict[str, str]) -> Msg:
+            return await self._send_checked(
+                endpoint.service.name, subject, payload, endpoint.idle_timeout, headers
+            )
+
+        request_id = current_request_id() or new_request_id()
+        return Stream(self._nc, endpoint, request, send, request_id, on_keepalive)
+
     async def _request(self, endpoint: Endpoint[Any, Any], payload: bytes, timeout: float | None) -> bytes:
-        if not self._nc.is_connected:
-            # Fail fast: a request made while reconnecting would only sit in a buffer until it times out.
-            raise ServiceUnavailable("the message bus is unavailable")
-        wait = timeout or endpoint.timeout
         headers = {REQUEST_ID_HEADER: current_request_id() or new_request_id()}
-        try:
-            msg = await self._request_with_responders(endpoint.subject, payload, wait, headers)
-        except nats.errors.NoRespondersError:
-            raise ServiceUnavailable(f"{endpoint.service.name} is not available") from None
-        except nats.errors.TimeoutError:
-            raise UpstreamTimeout(f"{endpoint.service.name} did not answer within {wait:g} s") from None
-        except _BUS_DOWN:
-            raise ServiceUnavailable("the message bus is unavailable") from None
+        msg = await self._send_checked(
+            endpoint.service.name, endpoint.subject, payload, timeout or endpoint.timeout, headers
+        )
         error = decode_error(msg.headers or {}, msg.data)
         if error is not None:
             raise error
         return bytes(msg.data)
+
+    async def _send_checked(
+        self, service: str, subject: str, payload: bytes, wait: float, headers: dict[str, str]
+    ) -> Msg:
+        """One request, with bus failures turned into domain errors."""
+        if not self._nc.is_connected:
+            # Fail fast: a request made while reconnecting would only sit in a buffer until it times out.
+            raise ServiceUnavailable("the message bus is unavailable")
+        try:
+            return await self._request_with_responders(subject, payload, wait, headers)
+        except nats.errors.NoRespondersError:
+            raise ServiceUnavailable(f"{service} is not available") from None
+        except nats.errors.TimeoutError:
+            raise UpstreamTimeout(f"{service} did not answer within {wait:g} s") from None
+        except _BUS_DOWN:
+            raise ServiceUnavailable("the message bus is unavailable") from None
 
     async def _request_with_responders(
         self, subject: str, payload: bytes, timeout: float, headers: dict[str, str]

@@ -10,10 +10,9 @@ without their text: stack traces never cross the bus.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 import structlog
 from nats.aio.client import Client as NATS
@@ -22,22 +21,19 @@ from nats.micro.request import Request
 from nats.micro.service import Service
 from pydantic import ValidationError
 
-from imagetools_common.contracts.base import Endpoint, ServiceSpec
+from imagetools_common.contracts.base import Endpoint, ServiceSpec, StreamEndpoint
 from imagetools_common.errors import BadRequest, DomainError, Internal
 from imagetools_common.logs import get_logger
 from imagetools_common.rpc import frames
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, accept_request_id
+from imagetools_common.rpc.streaming import Emit, serve_stream
+from imagetools_common.rpc.wire_errors import encode_error
 
 log = get_logger("imagetools.rpc")
 
 # (request) -> reply, with a bytes argument and/or a (reply, bytes) result on binary endpoints.
 Handler = Callable[..., Awaitable[Any]]
-
-
-def encode_error(error: DomainError) -> tuple[str, str, bytes]:
-    """The (code, description, body) that carry a domain error in micro's error convention."""
-    body = json.dumps({"details": error.details}).encode() if error.details else b""
-    return error.code, error.message, body
+StreamHandler = Callable[[Any, Emit], Coroutine[Any, Any, Any]]
 
 
 class RpcService:
@@ -47,6 +43,7 @@ class RpcService:
         self._nc = nc
         self._spec = spec
         self._handlers: list[tuple[Endpoint[Any, Any], Handler]] = []
+        self._streams: list[tuple[StreamEndpoint[Any, Any, Any], Handler]] = []
         self._slots = asyncio.Semaphore(max_concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
         self._micro: Service | None = None
@@ -55,6 +52,16 @@ class RpcService:
         if endpoint.service != self._spec:
             raise ValueError(f"{endpoint.subject} belongs to {endpoint.service.name}, not {self._spec.name}")
         self._handlers.append((endpoint, handler))
+
+    def add_stream(
+        self,
+        endpoint: StreamEndpoint[Any, Any, Any],
+        handler: Callable[[Any, Emit], Coroutine[Any, Any, Any]],
+    ) -> None:
+        """A streaming handler: ``async def handler(request, emit) -> end``; ``emit(chunk)`` sends chunks."""
+        if endpoint.service != self._spec:
+            raise ValueError(f"{endpoint.subject} belongs to {endpoint.service.name}, not {self._spec.name}")
+        self._streams.append((endpoint, handler))
 
     @property
     def id(self) -> str | None:
@@ -68,9 +75,14 @@ class RpcService:
             await self._micro.add_endpoint(
                 name=endpoint.name, subject=endpoint.subject, handler=self._dispatcher(endpoint, handler)
             )
+        for stream, stream_handler in self._streams:
+            await self._micro.add_endpoint(
+                name=stream.name, subject=stream.subject, handler=self._dispatcher(stream, stream_handler)
+            )
         # Only report started once the server has every subscription: a caller may call at once.
         await self._nc.flush()
-        log.info("service started", name=self._spec.name, id=self._micro.id, endpoints=len(self._handlers))
+        count = len(self._handlers) + len(self._streams)
+        log.info("service started", name=self._spec.name, id=self._micro.id, endpoints=count)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking requests (replicas take over), then let in-flight ones finish."""
@@ -110,7 +122,7 @@ class RpcService:
         return result.model_dump_json().encode()
 
     def _dispatcher(
-        self, endpoint: Endpoint[Any, Any], handler: Handler
+        self, endpoint: Endpoint[Any, Any] | StreamEndpoint[Any, Any, Any], handler: Handler
     ) -> Callable[[Request], Awaitable[None]]:
         async def on_request(request: Request) -> None:
             task = asyncio.create_task(self._handle(endpoint, handler, request))
@@ -119,7 +131,9 @@ class RpcService:
 
         return on_request
 
-    async def _handle(self, endpoint: Endpoint[Any, Any], handler: Handler, request: Request) -> None:
+    async def _handle(
+        self, endpoint: Endpoint[Any, Any] | StreamEndpoint[Any, Any, Any], handler: Handler, request: Request
+    ) -> None:
         headers = request.headers or {}
         request_id = accept_request_id(headers.get(REQUEST_ID_HEADER))
         with structlog.contextvars.bound_contextvars(request_id=request_id, subject=endpoint.subject):
@@ -127,8 +141,18 @@ class RpcService:
                 started = time.perf_counter()
                 outcome = "ok"
                 try:
-                    reply = await self._call(endpoint, handler, request.data)
-                    await request.respond(reply, headers={REQUEST_ID_HEADER: request_id})
+                    if isinstance(endpoint, StreamEndpoint):
+
+                        async def respond(data: bytes) -> None:
+                            await request.respond(data, headers={REQUEST_ID_HEADER: request_id})
+
+                        outcome = await serve_stream(
+                            self._nc, endpoint, cast(StreamHandler, handler), request.data, headers, respond,
+                            request_id,
+                        )  # fmt: skip
+                    else:
+                        reply = await self._call(endpoint, handler, request.data)
+                        await request.respond(reply, headers={REQUEST_ID_HEADER: request_id})
                 except DomainError as error:
                     outcome = error.code
                     await request.respond_error(*encode_error(error))
