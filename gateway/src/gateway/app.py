@@ -18,7 +18,8 @@ from gateway.spa import WebApp
 from gateway.views import system
 from imagetools_common import __version__
 from imagetools_common.contracts import BACKEND_SERVICES
-from imagetools_common.rpc import REQUEST_ID_HEADER, RpcClient, connection
+from imagetools_common.rpc import REQUEST_ID_HEADER, connection
+from imagetools_common.rpc.retry import RetryingRpcClient
 
 # Room for multipart framing around the largest image.
 BODY_OVERHEAD = 1024 * 1024
@@ -28,7 +29,8 @@ async def _nats(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     async with connection(settings.nats_url, "gateway", settings.max_upload_bytes) as nc:
         app[keys.NATS_CONNECTION] = nc
-        app[keys.RPC] = RpcClient(nc)
+        # Reads and keyed mutations survive a replica dying mid-request (see rpc/retry.py).
+        app[keys.RPC] = RetryingRpcClient(nc)
         app[keys.HEALTH] = HealthProbe(nc, BACKEND_SERVICES)
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from imagetools_common.errors import Conflict, NotFound, QuotaExceeded
+from imagetools_common.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
 
 _IMAGE_COLUMNS = (
     "id, filename, created_at, original_format, octet_length(original) AS original_bytes, "
@@ -61,6 +62,28 @@ class ImageRecord:
         return next(v for v in self.versions if v.number == self.current_version)
 
 
+@dataclass(frozen=True)
+class Once:
+    """A keyed mutation: applied at most once per session and key; a repeat gets the first reply."""
+
+    key: str
+    # The endpoint and a hash of the request without its key (see Images._once).
+    fingerprint: str
+    # The reply to remember, made from the image as the change left it (inside its transaction).
+    render: Callable[[ImageRecord], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The stored reply of a keyed mutation that was already applied."""
+
+    reply: dict[str, Any]
+
+
+# How long a key is remembered while its session lives (the session's end removes it at once).
+IDEMPOTENCY_TTL = "1 day"
+
+
 def _session_lock_key(session_id: UUID) -> int:
     """An advisory-lock key per session (64 bits of its id) serialising its quota checks."""
     return int.from_bytes(session_id.bytes[:8], "big", signed=True)
@@ -85,11 +108,14 @@ class ImageRepo:
         first_frame_only: bool,
         first: NewVersion,
         max_images: int,
-    ) -> UUID:
+        once: Once | None = None,
+    ) -> ImageRecord | Replay:
         """Store a new image and its first version, unless the session is full (checked atomically)."""
         async with self._pool.acquire() as conn, conn.transaction():
             # Concurrent uploads into one session queue here, so the count below cannot go stale.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _session_lock_key(session_id))
+            if once is not None and (replay := await self._replayed(conn, session_id, once)):
+                return replay
             held = await conn.fetchval("SELECT count(*) FROM images.images WHERE session_id = $1", session_id)
             if held >= max_images:
                 raise QuotaExceeded(
@@ -110,7 +136,7 @@ class ImageRepo:
             except asyncpg.ForeignKeyViolationError:
                 raise NotFound("the session has ended") from None
             await self._insert_version(conn, image_id, 1, first)
-        return image_id
+            return await self._finish(conn, session_id, image_id, once)
 
     @staticmethod
     async def _insert_version(
@@ -197,8 +223,15 @@ class ImageRepo:
         return row["original_format"], bytes(row["original"])
 
     async def add_version(
-        self, session_id: UUID, image_id: UUID, *, based_on: int, version: NewVersion, keep: int
-    ) -> ImageRecord:
+        self,
+        session_id: UUID,
+        image_id: UUID,
+        *,
+        based_on: int,
+        version: NewVersion,
+        keep: int,
+        once: Once | None = None,
+    ) -> ImageRecord | Replay:
         """Make ``version`` current, dropping the redo branch and all but ``keep`` older edits.
 
         ``based_on`` is the version the caller computed from: if another request moved the image
@@ -213,6 +246,9 @@ class ImageRepo:
             )
             if row is None:
                 raise NotFound("no such image in this session")
+            # Under the row lock: a first attempt still running commits (or not) before this looks.
+            if once is not None and (replay := await self._replayed(conn, session_id, once)):
+                return replay
             if row["current_version"] != based_on:
                 raise Conflict("the image changed while this operation ran: look again and retry")
             await conn.execute(
@@ -233,11 +269,16 @@ class ImageRepo:
                 image_id,
                 keep,
             )
-            return await self.get(session_id, image_id, conn)
+            return await self._finish(conn, session_id, image_id, once)
 
     async def move(
-        self, session_id: UUID, image_id: UUID, step: int | None = None, to: int | None = None
-    ) -> ImageRecord:
+        self,
+        session_id: UUID,
+        image_id: UUID,
+        step: int | None = None,
+        to: int | None = None,
+        once: Once | None = None,
+    ) -> ImageRecord | Replay:
         """Undo (step -1), redo (step +1) or revert (to N): only the current-version pointer moves."""
         async with self._pool.acquire() as conn, conn.transaction():
             current = await conn.fetchval(
@@ -247,6 +288,8 @@ class ImageRepo:
             )
             if current is None:
                 raise NotFound("no such image in this session")
+            if once is not None and (replay := await self._replayed(conn, session_id, once)):
+                return replay
             if to is None:
                 order = "DESC" if step == -1 else "ASC"
                 compare = "<" if step == -1 else ">"
@@ -263,7 +306,59 @@ class ImageRepo:
             ):
                 raise NotFound(f"version {to} does not exist (any more)", details={"field": "version"})
             await conn.execute("UPDATE images.images SET current_version = $2 WHERE id = $1", image_id, to)
-            return await self.get(session_id, image_id, conn)
+            return await self._finish(conn, session_id, image_id, once)
+
+    # Idempotency keys ----------------------------------------------------------------------------
+
+    async def replay(self, session_id: UUID, once: Once) -> Replay | None:
+        """The first reply to this key, if it was applied (a cheap look before doing any work)."""
+        async with self._pool.acquire() as conn:
+            return await self._replayed(conn, session_id, once)
+
+    @staticmethod
+    async def _replayed(conn: asyncpg.Connection, session_id: UUID, once: Once) -> Replay | None:
+        row = await conn.fetchrow(
+            f"""SELECT fingerprint, reply FROM images.idempotency
+                WHERE session_id = $1 AND key = $2 AND created_at > now() - interval '{IDEMPOTENCY_TTL}'""",
+            session_id,
+            once.key,
+        )
+        if row is None:
+            return None
+        if row["fingerprint"] != once.fingerprint:
+            raise ValidationFailed(
+                "idempotency_key: this key was already used for a different request",
+                details={"field": "idempotency_key"},
+            )
+        return Replay(row["reply"])
+
+    async def _finish(
+        self, conn: asyncpg.Connection, session_id: UUID, image_id: UUID, once: Once | None
+    ) -> ImageRecord:
+        """The image as the change left it, and, for a keyed change, its reply remembered with it."""
+        record = await self.get(session_id, image_id, conn)
+        if once is not None:
+            await conn.execute(
+                f"""DELETE FROM images.idempotency
+                    WHERE session_id = $1 AND created_at <= now() - interval '{IDEMPOTENCY_TTL}'""",
+                session_id,
+            )
+            try:
+                await conn.execute(
+                    """INSERT INTO images.idempotency (session_id, key, fingerprint, reply)
+                       VALUES ($1, $2, $3, $4)""",
+                    session_id,
+                    once.key,
+                    once.fingerprint,
+                    once.render(record),
+                )
+            except asyncpg.UniqueViolationError:
+                # The same key on another image at the same moment: only a misbehaving client does this.
+                raise ValidationFailed(
+                    "idempotency_key: this key is in use by another request",
+                    details={"field": "idempotency_key"},
+                ) from None
+        return record
 
     async def delete(self, session_id: UUID, image_ids: list[UUID] | None) -> int:
         """Delete some of the session's images (or all when ``image_ids`` is None); how many went."""

@@ -66,9 +66,9 @@ class SweepReply(WireModel):
 
 
 CREATE = Endpoint(SERVICE, "create", Empty, CreateReply)
-RESOLVE = Endpoint(SERVICE, "resolve", ResolveRequest, SessionInfo)
+RESOLVE = Endpoint(SERVICE, "resolve", ResolveRequest, SessionInfo, read_only=True)
 END = Endpoint(SERVICE, "end", SessionRef, Empty)
-GET_SETTING = Endpoint(SERVICE, "setting_get", SettingRef, Setting)
+GET_SETTING = Endpoint(SERVICE, "setting_get", SettingRef, Setting, read_only=True)
 PUT_SETTING = Endpoint(SERVICE, "setting_put", PutSetting, Setting)
 DELETE_SETTING = Endpoint(SERVICE, "setting_delete", SettingRef, Empty)
 SWEEP = Endpoint(SERVICE, "sweep", Empty, SweepReply, timeout=30.0)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, RootModel
 from gateway import keys
 from gateway.cookies import current_session
 from gateway.http import json_model, read_json
+from gateway.idempotency import idempotency_key
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.session import SessionInfo, SessionRef
 from imagetools_common.errors import (
@@ -131,6 +132,7 @@ async def upload_images(request: web.Request) -> web.Response:
         raise UnsupportedMediaType("upload images as multipart/form-data with one or more 'file' parts")
     session = await _session(request)
     settings = request.app[keys.SETTINGS]
+    key = idempotency_key(request)
     stored: list[ImageView] = []
     refused: list[tuple[str, DomainError]] = []
     reader = await request.multipart()
@@ -148,10 +150,12 @@ async def upload_images(request: web.Request) -> web.Response:
             # The rest of the body is never read (it may be huge); files before this one stay stored.
             refused.append((filename, error))
             break
+        # One key per file: the same request sent again stores each file at most once.
+        header = contract.UploadHeader(
+            session_id=session.id, filename=filename, idempotency_key=f"{key}:{len(stored) + len(refused)}"
+        )
         try:
-            info = await _rpc(request).send(
-                contract.UPLOAD, contract.UploadHeader(session_id=session.id, filename=filename), data
-            )
+            info = await _rpc(request).send(contract.UPLOAD, header, data)
         except DomainError as error:
             if error.status >= 500:
                 raise
@@ -213,26 +217,39 @@ async def apply_operation(request: web.Request) -> web.Response:
     body = await read_json(request, OperationBody)
     ref = await _ref(request)
     request_model = contract.ApplyRequest(
-        session_id=ref.session_id, image_id=ref.image_id, operation=body.root
+        session_id=ref.session_id,
+        image_id=ref.image_id,
+        operation=body.root,
+        idempotency_key=idempotency_key(request),
     )
     return json_model(view(await _rpc(request).call(contract.APPLY, request_model)))
 
 
+async def _step(request: web.Request) -> contract.HistoryStep:
+    ref = await _ref(request)
+    return contract.HistoryStep(**ref.model_dump(), idempotency_key=idempotency_key(request))
+
+
 async def undo(request: web.Request) -> web.Response:
     """Step back one version (409 when at the original)."""
-    return json_model(view(await _rpc(request).call(contract.UNDO, await _ref(request))))
+    return json_model(view(await _rpc(request).call(contract.UNDO, await _step(request))))
 
 
 async def redo(request: web.Request) -> web.Response:
     """Step forward one version (409 when at the newest)."""
-    return json_model(view(await _rpc(request).call(contract.REDO, await _ref(request))))
+    return json_model(view(await _rpc(request).call(contract.REDO, await _step(request))))
 
 
 async def revert(request: web.Request) -> web.Response:
     """Make any kept version the current one."""
     body = await read_json(request, RevertBody)
     ref = await _ref(request)
-    revert_to = contract.RevertRequest(session_id=ref.session_id, image_id=ref.image_id, version=body.version)
+    revert_to = contract.RevertRequest(
+        session_id=ref.session_id,
+        image_id=ref.image_id,
+        version=body.version,
+        idempotency_key=idempotency_key(request),
+    )
     return json_model(view(await _rpc(request).call(contract.REVERT, revert_to)))
 
 
