@@ -12,6 +12,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 REPLICAS ?= 3
+# Where `make models` installs the background-removal model and image-service loads it from.
+MODELS_DIR ?= var/models
+export MODELS_DIR
 PYTEST_ARGS ?=
 
 # uv must use the machine's Python, never download one.
@@ -49,12 +52,17 @@ install: $(VENV)/.installed web/node_modules/.installed ## Install Python and np
 .PHONY: web
 web: web/dist/index.html ## Build the web app into web/dist
 
+# The script is its own stamp: with the model in place and its SHA-256 right it does nothing, offline.
+.PHONY: models
+models: ## Fetch, verify and install the background-removal model into MODELS_DIR (var/models)
+	$(PYTHON) image-service/fetch_models.py --dest $(MODELS_DIR)
+
 .PHONY: run
-run: install web ## Run the app (embedded PostgreSQL and NATS unless DATABASE_URL / NATS_URL are set)
+run: install web models ## Run the app (embedded PostgreSQL and NATS unless DATABASE_URL / NATS_URL are set)
 	$(PY) -m imagetools_common.stack
 
 .PHONY: stack
-stack: install web ## Run the compose topology locally with REPLICAS image-service replicas (default 3)
+stack: install web models ## Run the compose topology locally with REPLICAS image-service replicas (default 3)
 	$(PY) -m imagetools_common.stack --replicas image-service=$(REPLICAS)
 
 .PHONY: lint
@@ -64,7 +72,7 @@ lint: install ## ruff and mypy
 	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src image-service/bench
 
 .PHONY: test
-test: lint test-web web ## Lint, then every test (web unit tests, each service, end to end)
+test: lint test-web web models ## Lint, then every test (web unit tests, each service, end to end)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-web
@@ -74,21 +82,21 @@ test-web: web/node_modules/.installed ## The web app's unit tests (vitest)
 .PHONY: test-common test-gateway test-session-service test-image-service test-oauth-service
 test-common: install ## The shared library's tests
 	$(PY) -m pytest common/tests $(PYTEST_ARGS)
-test-gateway: install ## The gateway against real services
+test-gateway: install models ## The gateway against real services
 	$(PY) -m pytest gateway/tests $(PYTEST_ARGS)
 test-session-service: install ## session-service alone
 	$(PY) -m pytest session-service/tests $(PYTEST_ARGS)
-test-image-service: install ## image-service alone
+test-image-service: install models ## image-service alone
 	$(PY) -m pytest image-service/tests $(PYTEST_ARGS)
 test-oauth-service: install ## oauth-service alone
 	$(PY) -m pytest oauth-service/tests $(PYTEST_ARGS)
 
 .PHONY: test-e2e
-test-e2e: install web ## The whole stack as processes, and the web app in headless Chromium
+test-e2e: install web models ## The whole stack as processes, and the web app in headless Chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: install ## Benchmarks: compression against the original algorithm, and the whole pipeline
+bench: install models ## Benchmarks: compression against the original algorithm, and the whole pipeline
 	$(PY) image-service/bench/bench_compress.py
 	$(PY) image-service/bench/bench_pipeline.py
 
