@@ -31,6 +31,9 @@ from imagetools_common.rpc.wire_errors import encode_error
 
 log = get_logger("imagetools.rpc")
 
+# How long a stopping instance lets in-flight requests finish (compose's stop_grace_period is longer).
+DRAIN_SECONDS = 30.0
+
 # (request) -> reply, with a bytes argument and/or a (reply, bytes) result on binary endpoints.
 Handler = Callable[..., Awaitable[Any]]
 StreamHandler = Callable[[Any, Emit], Coroutine[Any, Any, Any]]
@@ -84,15 +87,28 @@ class RpcService:
         count = len(self._handlers) + len(self._streams)
         log.info("service started", name=self._spec.name, id=self._micro.id, endpoints=count)
 
-    async def stop(self, grace: float = 10.0) -> None:
+    async def stop(self, grace: float = DRAIN_SECONDS) -> None:
         """Stop taking requests (replicas take over), then let in-flight ones finish."""
         if self._micro is not None:
-            await self._micro.stop()
+            await self._stop_taking_requests(self._micro)
         if self._inflight:
             log.info("draining", inflight=len(self._inflight))
             _, pending = await asyncio.wait(self._inflight, timeout=grace)
             for task in pending:
                 task.cancel()
+
+    @staticmethod
+    async def _stop_taking_requests(micro: Service) -> None:
+        """Unsubscribe every endpoint without losing a request the server already routed here.
+
+        micro's ``stop()`` unsubscribes endpoints at once, which drops requests already on their
+        way (in the socket or the subscription's queue): each would wait out its caller's timeout.
+        Draining first (UNSUB, a round trip, then every queued request is dispatched) hands each of
+        them to a handler. nats-py has no public drain for micro endpoints, hence the private names.
+        """
+        endpoints, micro._endpoints = micro._endpoints, []
+        await asyncio.gather(*(e._subscription.drain() for e in endpoints if e._subscription is not None))
+        await micro.stop()  # the $SRV.PING/INFO/STATS subscriptions
 
     async def __aenter__(self) -> RpcService:
         await self.start()
