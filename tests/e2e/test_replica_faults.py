@@ -1,0 +1,335 @@
+"""Three image-service replicas as real processes, under load, while replicas die and restart.
+
+What a team notices when a replica goes away: nothing. Every request gets its answer, no edit is
+lost or applied twice, and the load is spread over the replicas. The driver keeps its own model
+of every image's history and checks each reply, then every stored version, against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from nats.aio.msg import Msg
+
+from imagetools_common.embedded import free_port
+from imagetools_common.rpc import connect
+from imagetools_common.stack import ServiceProcess, Stack
+from imagetools_common.testing import media
+
+pytestmark = pytest.mark.e2e
+
+REPLICAS = 3
+WORKERS = 8
+OPERATIONS = 200
+UNSAFE = {"X-Requested-With": "ImageTools"}
+EDITS: dict[str, dict[str, Any]] = {
+    "rotate": {"type": "rotate", "degrees": 90},
+    "resize": {"type": "resize", "percent": 90},
+    "compress": {"type": "compress", "settings": {"quality": 70, "format": "jpeg"}},
+}
+
+
+@pytest.fixture(scope="module")
+async def scaled(
+    database_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    """``make stack REPLICAS=3``: the topology as processes, image-service three times."""
+    root = tmp_path_factory.mktemp("scaled")
+    stack = Stack(
+        var_dir=root / "var",
+        log_dir=root / "logs",
+        replicas={"image-service": REPLICAS},
+        env={
+            "DATABASE_URL": database_url,
+            "SERVER_PORT": str(free_port()),
+            "WEB_DIST_DIR": str(web_dist),
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+            "MAX_IMAGES_PER_SESSION": "10",
+            "IMAGE_WORKERS": "1",
+        },
+    )
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+# The driver's model of what the server must hold ------------------------------------------------
+
+
+@dataclass
+class ImageModel:
+    id: str
+    versions: list[tuple[int, str]]  # (number, operation), oldest first
+    current: int = 1
+    last: int = 1  # numbers are never reused
+
+    def edit(self, operation: str, keep: int = 20) -> None:
+        """A new version after the current one: the redo branch goes, and edits beyond ``keep``."""
+        self.last += 1
+        self.versions = [v for v in self.versions if v[0] <= self.current] + [(self.last, operation)]
+        self.versions = [self.versions[0], *[v for v in self.versions if v[0] != 1][-keep:]]
+        self.current = self.last
+
+    def step(self, direction: int) -> int | None:
+        """The version undo (-1) or redo (+1) moves to, or None when there is none."""
+        numbers = [n for n, _ in self.versions if (n - self.current) * direction > 0]
+        return (max(numbers) if direction < 0 else min(numbers)) if numbers else None
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    answered: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+    wrong: list[str] = field(default_factory=list)
+
+    def record(self, status: int) -> None:
+        self.answered += 1
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+
+
+class Worker:
+    """One user: its own session, a few images, a seeded stream of mixed operations."""
+
+    def __init__(self, base_url: str, seed: int, tally: Tally) -> None:
+        self.http = aiohttp.ClientSession(base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.tally = tally
+        self.images: list[ImageModel] = []
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def _request(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+        self.tally.sent += 1
+        async with self.http.request(method, path, **kw) as response:
+            body = await response.read()
+            self.tally.record(response.status)
+            is_json = response.content_type == "application/json"
+            return response.status, json.loads(body) if is_json else body
+
+    def _check(self, what: str, status: int, want: int, got: Any, image: ImageModel | None) -> None:
+        if status != want:
+            self.tally.wrong.append(f"{what}: HTTP {status} {got!r}"[:300])
+            return
+        if image is not None:
+            seen = [(v["number"], v["operation"]) for v in got["versions"]]
+            if seen != image.versions or got["current"]["number"] != image.current:
+                self.tally.wrong.append(f"{what}: {seen} current {got['current']['number']}, want "
+                                        f"{image.versions} current {image.current}")  # fmt: skip
+
+    async def upload(self) -> None:
+        photo = media.jpeg(media.photo(480, 360, seed=self.seed * 100 + len(self.images)), quality=85)
+        form = aiohttp.FormData()
+        form.add_field(
+            "file", photo, filename=f"w{self.seed}-{len(self.images)}.jpg", content_type="image/jpeg"
+        )
+        status, body = await self._request("POST", "/api/v1/images", data=form, headers=UNSAFE)
+        if status == 201:
+            self.images.append(ImageModel(id=body["images"][0]["id"], versions=[(1, "upload")]))
+            self._check("upload", status, 201, body["images"][0], self.images[-1])
+        else:
+            self._check("upload", status, 201, body, None)
+
+    async def one(self) -> None:
+        """One operation chosen by the seeded generator among those valid for the model."""
+        if len(self.images) < 3 and (not self.images or self.rng.random() < 0.3):
+            return await self.upload()
+        image = self.rng.choice(self.images)
+        base = f"/api/v1/images/{image.id}"
+        choice = self.rng.choice(["edit", "edit", "undo", "redo", "get", "content", "list"])
+        if choice in ("undo", "redo"):
+            target = image.step(-1 if choice == "undo" else 1)
+            if target is None:
+                choice = "get"
+            else:
+                status, body = await self._request("POST", f"{base}/{choice}", headers=UNSAFE)
+                image.current = target
+                return self._check(choice, status, 200, body, image)
+        if choice == "edit":
+            kind = self.rng.choice(list(EDITS))
+            status, body = await self._request("POST", f"{base}/operations", json=EDITS[kind], headers=UNSAFE)
+            image.edit(kind)
+            return self._check(kind, status, 200, body, image)
+        if choice == "content":
+            status, body = await self._request("GET", f"{base}/content")
+            return self._check("content", status, 200, body, None)
+        if choice == "list":
+            status, body = await self._request("GET", "/api/v1/images")
+            return self._check("list", status, 200, body, None)
+        status, body = await self._request("GET", base)
+        return self._check("get", status, 200, body, image)
+
+    async def verify_stored(self, pool: asyncpg.Pool) -> int:
+        """Every image and every kept version against the model, over HTTP and in the database."""
+        checked = 0
+        status, listing = await self._request("GET", "/api/v1/images")
+        assert status == 200
+        assert sorted(i["id"] for i in listing["images"]) == sorted(i.id for i in self.images)
+        for image in self.images:
+            status, body = await self._request("GET", f"/api/v1/images/{image.id}")
+            self._check("final get", status, 200, body, image)
+            rows = await pool.fetch(
+                "SELECT number, operation, bytes, octet_length(data) AS stored FROM images.versions"
+                " WHERE image_id = $1::text::uuid ORDER BY number",
+                image.id,
+            )
+            assert [(r["number"], r["operation"]) for r in rows] == image.versions
+            for row in rows:
+                status, data = await self._request(
+                    "GET", f"/api/v1/images/{image.id}/content?version={row['number']}"
+                )
+                assert status == 200 and len(data) == row["bytes"] == row["stored"]
+                checked += 1
+        return checked
+
+
+async def run_load(
+    stack: Stack, tally: Tally, count: int | None, *, until: asyncio.Event | None = None, seed: int = 0
+) -> list[Worker]:
+    """``count`` operations spread over the workers (or until ``until`` is set); the workers."""
+    workers = [Worker(stack.gateway_url, seed + i, tally) for i in range(WORKERS)]
+    budget = {"left": count if count is not None else 10**9}
+
+    async def drive(worker: Worker) -> None:
+        while budget["left"] > 0 and not (until is not None and until.is_set()):
+            budget["left"] -= 1
+            await worker.one()
+
+    await asyncio.gather(*(drive(w) for w in workers))
+    return workers
+
+
+# Watching the replicas --------------------------------------------------------------------------
+
+
+async def replica_stats(stack: Stack) -> dict[str, int]:
+    """Requests each live image-service instance has handled, by instance id ($SRV.STATS)."""
+    nc = await connect(stack.env["NATS_URL"], "replica-stats")
+    found: dict[str, int] = {}
+
+    async def collect(msg: Msg) -> None:
+        stats = json.loads(msg.data)
+        found[stats["id"]] = sum(e.get("num_requests", 0) for e in stats.get("endpoints") or [])
+
+    try:
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox, cb=collect)
+        await nc.publish("$SRV.STATS.image-service", b"", reply=inbox)
+        await nc.flush()
+        await asyncio.sleep(0.5)
+        await sub.unsubscribe()
+    finally:
+        await nc.close()
+    return found
+
+
+def image_replicas(stack: Stack) -> list[ServiceProcess]:
+    return [p for p in stack.processes if p.module == "image_service" and p.running]
+
+
+def retries_logged(stack: Stack) -> int:
+    assert stack.log_dir is not None
+    lines = (stack.log_dir / "gateway.log").read_text().splitlines()
+    return sum(1 for line in lines if '"rpc retry"' in line)
+
+
+async def when(condition: Callable[[], bool]) -> None:
+    """Wait for a count the load tasks advance (polling: they have no reason to signal anyone)."""
+    while not condition():  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+
+
+# The tests --------------------------------------------------------------------------------------
+
+
+async def test_replicas_killed_and_restarted_under_load(scaled: Stack, database_url: str) -> None:
+    """200 mixed operations; one replica SIGKILLed and another restarted on the way: every request
+    answered with success, every stored version exactly what the operations made."""
+    tally = Tally()
+    retries_before = retries_logged(scaled)
+    spread: dict[str, int] = {}
+
+    async def faults() -> None:
+        nonlocal spread
+        await when(lambda: tally.answered >= 40)
+        spread = await replica_stats(scaled)
+        killed, restarted = image_replicas(scaled)[:2]
+        await when(lambda: tally.answered >= 60)
+        await killed.kill()
+        scaled.processes.remove(killed)
+        await when(lambda: tally.answered >= 90)
+        await restarted.stop()
+        scaled.processes.remove(restarted)
+        await scaled.start_service("image-service")
+        await scaled.wait_for_services({"image-service": REPLICAS - 1})
+
+    fault_task = asyncio.create_task(faults())
+    workers = await run_load(scaled, tally, OPERATIONS)
+    await fault_task
+    operations = (tally.sent, tally.answered, dict(tally.by_status))
+    try:
+        stats_after = await replica_stats(scaled)
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        try:
+            versions_checked = sum([await w.verify_stored(pool) for w in workers])
+        finally:
+            await pool.close()
+    finally:
+        for w in workers:
+            await w.close()
+    retried = retries_logged(scaled) - retries_before
+    print(f"\nfault test: operations sent/answered/statuses {operations}, gateway retries {retried}, "
+          f"then {tally.sent - operations[0]} checks of {versions_checked} stored versions\n"
+          f"  requests per replica before the faults {sorted(spread.values())}, "
+          f"after (live replicas) {sorted(stats_after.values())}")  # fmt: skip
+    assert tally.wrong == []
+    assert tally.answered == tally.sent
+    assert set(tally.by_status) <= {200, 201}
+    assert len(spread) == REPLICAS and all(n > 0 for n in spread.values()), spread
+    assert len(stats_after) == REPLICAS - 1 and all(n > 0 for n in stats_after.values()), stats_after
+
+
+async def test_rolling_restart_drops_nothing(scaled: Stack) -> None:
+    """SIGTERM to each replica in turn, waiting for its replacement, while users keep working."""
+    await scaled.start_service("image-service")  # back to three after the previous test
+    await scaled.wait_for_services({"image-service": REPLICAS})
+    tally = Tally()
+    retries_before = retries_logged(scaled)
+    done = asyncio.Event()
+
+    async def roll() -> None:
+        await when(lambda: tally.answered >= 20)
+        for old in image_replicas(scaled):
+            assert await old.stop() == 0  # a clean exit after draining
+            scaled.processes.remove(old)
+            await scaled.start_service("image-service")
+            await scaled.wait_for_services({"image-service": REPLICAS})
+        await when(lambda: tally.answered >= 20 + 60)
+        done.set()
+
+    rolling = asyncio.create_task(roll())
+    workers = await run_load(scaled, tally, None, until=done, seed=100)
+    await rolling
+    for w in workers:
+        await w.close()
+    retried = retries_logged(scaled) - retries_before
+    print(f"\nrolling restart: sent {tally.sent}, answered {tally.answered}, statuses {tally.by_status}, "
+          f"gateway retries {retried}")  # fmt: skip
+    assert tally.wrong == []
+    assert tally.answered == tally.sent
+    assert set(tally.by_status) <= {200, 201}
+    assert len(image_replicas(scaled)) == REPLICAS
