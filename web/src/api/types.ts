@@ -185,7 +185,7 @@ export type BackgroundFill =
   | { kind: 'colour'; colour: string }
   /** The original background, blurred by this radius (1..100 px). */
   | { kind: 'blur'; radius: number }
-  /** Another image of this session as the new background. */
+  /** Another image of this session (its current version), scaled to cover. */
   | { kind: 'image'; image_id: string }
 
 /** Cuts the subject out with a model running on the server; the result is a new version. */

@@ -1,43 +1,14 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope } from 'vue'
-import { createBackgroundApi } from '../api/background'
-import { ApiClient, type FetchLike } from '../api/client'
-import type { BackgroundModels, ImageView } from '../api/types'
+import type { ImageView } from '../api/types'
 import { QUICK_OPERATION } from '../lib/background'
+import { fakeBackgroundGateway as fakeGateway, flush, json, MODELS } from '../test/backgroundFixtures'
 import { imageFixture } from '../test/fixtures'
 import { useBackgroundRemoval } from './useBackgroundRemoval'
 import { useToasts } from './useToasts'
 
-const MODELS: BackgroundModels = {
-  models: [{ id: 'isnet-medium', label: 'ISNet (imgly, medium)', default: true }],
-  default: 'isnet-medium',
-  timing: { base_seconds: 0.9, per_megapixel_seconds: 0.1 },
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } })
-}
-
-/**
- * A fake gateway: answers the models list at once and holds each removal until the test
- * answers it, rejecting it the way fetch does when its signal is aborted.
- */
-function fakeGateway(models: () => Response = () => json(200, MODELS)) {
-  const removals: { url: string; body: unknown; signal: AbortSignal; answer: (response: Response) => void }[] = []
-  const fetch = vi.fn<FetchLike>((url, init) => {
-    if (url === '/api/v1/background/models') return Promise.resolve(models())
-    return new Promise<Response>((resolve, reject) => {
-      const signal = init!.signal!
-      signal.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')))
-      removals.push({ url, body: JSON.parse(String(init!.body)), signal, answer: resolve })
-    })
-  })
-  return { api: createBackgroundApi(new ApiClient(fetch)), fetch, removals }
-}
-
 const lastToast = () => useToasts().toasts.value.at(-1)
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
 
 describe('useBackgroundRemoval', () => {
   let scope: ReturnType<typeof effectScope>

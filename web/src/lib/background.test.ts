@@ -141,6 +141,8 @@ describe('settings and operation', () => {
       'erodeSize',
       'foregroundThreshold',
     ])
+    expect(validateSettings(settings({ alphaMatting: true, erodeSize: 64 }), 'me', SESSION)).toEqual({})
+    expect(validateSettings(settings({ alphaMatting: true, erodeSize: 65 }), 'me', SESSION)).toHaveProperty('erodeSize')
     const crossed = validateSettings(settings({ alphaMatting: true, foregroundThreshold: 100, backgroundThreshold: 100 }), 'me', SESSION)
     expect(crossed.backgroundThreshold).toMatch(/below the foreground/)
   })

@@ -44,10 +44,11 @@ export const DEFAULT_SETTINGS: Readonly<BackgroundSettings> = {
   postProcessMask: false,
 }
 
+/** The server's limits (common contracts, RemoveBackgroundOp). */
 export const LIMITS = {
   blurRadius: { min: 1, max: 100 },
   threshold: { min: 0, max: 255 },
-  erodeSize: { min: 0, max: 100 },
+  erodeSize: { min: 0, max: 64 },
 } as const
 
 /** Backgrounds people reach for: studio white and greys, black, and soft pastels for product shots. */
