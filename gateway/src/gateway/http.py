@@ -71,5 +71,13 @@ async def read_json(request: web.Request, model: type[M]) -> M:
         raise ValidationFailed(message, details={"field": field}) from None
 
 
+def retry_after(error: DomainError) -> int | None:
+    """Seconds the client should wait before trying again, when the error says."""
+    seconds = error.details.get("retry_after")
+    return seconds if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 0 else None
+
+
 def domain_error_response(error: DomainError, request_id: str | None) -> web.Response:
-    return error_response(error.status, error.code, error.message, request_id)
+    wait = retry_after(error)
+    headers = {"Retry-After": str(wait)} if wait is not None else None
+    return error_response(error.status, error.code, error.message, request_id, headers)

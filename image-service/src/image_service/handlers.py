@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from PIL import Image
 
 from image_service.images import Images
@@ -26,8 +28,20 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     async def list_images(request: SessionRef) -> contract.ImageList:
         return await images.list_images(request.session_id)
 
+    async def announce_deleted(session_id: UUID, image_ids: list[UUID] | None) -> None:
+        """Tell other services (oauth-service drops the images' AI conversations); fire and forget."""
+        event = contract.ImagesDeleted(session_id=session_id, image_ids=image_ids)
+        await runtime.nc.publish(contract.DELETED_EVENT, event.model_dump_json().encode())
+
+    async def delete(request: contract.ImageIds) -> contract.Deleted:
+        deleted = await images.delete(request)
+        await announce_deleted(request.session_id, request.image_ids)
+        return deleted
+
     async def clear(request: SessionRef) -> contract.Deleted:
-        return contract.Deleted(deleted=await repo.delete(request.session_id, None))
+        deleted = contract.Deleted(deleted=await repo.delete(request.session_id, None))
+        await announce_deleted(request.session_id, None)
+        return deleted
 
     async def presets(request: SessionRef) -> contract.PresetList:
         return await images.presets(request.session_id)
@@ -36,7 +50,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.COUNT, count)
     service.add(contract.LIST, list_images)
     service.add(contract.GET, images.get)
-    service.add(contract.DELETE, images.delete)
+    service.add(contract.DELETE, delete)
     service.add(contract.METADATA, images.metadata)
     service.add(contract.UPLOAD, images.upload)
     service.add(contract.APPLY, images.apply)
@@ -44,6 +58,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.REDO, images.redo)
     service.add(contract.REVERT, images.revert)
     service.add(contract.CONTENT, images.content)
+    service.add(contract.ADD_VERSION, images.add_version)
     service.add(contract.CLEAR, clear)
     service.add(contract.PRESETS, presets)
     service.add(contract.PROFILE_CREATE, images.create_profile)

@@ -233,6 +233,32 @@ class Images:
     async def revert(self, request: contract.RevertRequest) -> contract.ImageInfo:
         return to_info(await self._repo.move(request.session_id, request.image_id, to=request.version))
 
+    async def add_version(self, header: contract.AddVersionHeader, data: bytes) -> contract.ImageInfo:
+        """A version made elsewhere (an AI edit): decoded and re-encoded here, never stored as sent."""
+        version = await self._cpu(self._made_elsewhere, header, data)
+        if len(version.data) > self._max_result:
+            size = len(version.data) / 1e6
+            raise PayloadTooLarge(f"the edited image would be {size:.0f} MB, too large to store")
+        updated = await self._repo.add_version(
+            header.session_id, header.image_id, based_on=header.based_on, version=version,
+            keep=self._settings.undo_stack_limit,
+        )  # fmt: skip
+        assert isinstance(updated, ImageRecord)
+        log.info("version added", image_id=str(header.image_id), operation=header.operation)
+        return to_info(updated)
+
+    def _made_elsewhere(self, header: contract.AddVersionHeader, data: bytes) -> NewVersion:
+        decoded = decode(data, max_pixels=self._settings.max_pixels)
+        # Re-encoding drops whatever else the bytes carried (metadata, trailing data, polyglots).
+        fmt: contract.OutputFormat = "jpeg" if decoded.format == contract.ImageFormat.JPEG else "png"
+        if decoded.format == contract.ImageFormat.WEBP:
+            fmt = "webp"
+        body = encode.encode(decoded.image, fmt, quality=92 if fmt != "png" else None)
+        return NewVersion(
+            operation=header.operation, params=dict(header.params), format=fmt, width=decoded.width,
+            height=decoded.height, data=body, thumbnail=thumbnail.thumbnail(decoded.image),
+        )  # fmt: skip
+
     # Reading -----------------------------------------------------------------------------------
 
     async def get(self, ref: contract.ImageRef) -> contract.ImageInfo:

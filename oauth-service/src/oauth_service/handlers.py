@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import aiohttp
 
+from imagetools_common.contracts import ai, image
 from imagetools_common.contracts import oauth as contract
 from imagetools_common.contracts.session import SessionRef
 from imagetools_common.lifecycle import Runtime
 from imagetools_common.logs import get_logger
+from imagetools_common.rpc import RpcClient, RpcService
 from oauth_service import core
+from oauth_service.assistant import Assistant
+from oauth_service.catalogue import Models
+from oauth_service.chat_repo import ChatRepo
 from oauth_service.crypto import CredentialUnusable, KeyBox
+from oauth_service.keys import Keys
 from oauth_service.openrouter import ExchangeRefused, InvalidKey, OpenRouter
 from oauth_service.repo import OAuthRepo
 from oauth_service.settings import OAuthSettings
@@ -120,10 +126,50 @@ async def register(runtime: Runtime[OAuthSettings]) -> None:
     http = aiohttp.ClientSession(timeout=timeout, raise_for_status=False)
     runtime.async_cleanup.append(http.close)
     box = KeyBox(settings.encryption_secrets)
-    openrouter = OpenRouter(http, settings.openrouter_api_base)
-    connections = Connections(OAuthRepo(runtime.pool), box, openrouter, settings)
+    repo = OAuthRepo(runtime.pool)
+    if rotated := await repo.reseal_credentials(box):
+        log.info("stored keys re-encrypted under the newest secret", count=rotated)
+    openrouter = OpenRouter(
+        http,
+        settings.openrouter_api_base,
+        app_url=settings.openrouter_app_url,
+        app_name=settings.openrouter_app_name,
+    )
+    connections = Connections(repo, box, openrouter, settings)
     service = runtime.service
     service.add(contract.START, connections.start)
     service.add(contract.CALLBACK, connections.callback)
     service.add(contract.STATUS, connections.status)
     service.add(contract.DISCONNECT, connections.disconnect)
+    await _serve_ai(runtime, repo, box, openrouter)
+
+
+async def _serve_ai(
+    runtime: Runtime[OAuthSettings], repo: OAuthRepo, box: KeyBox, openrouter: OpenRouter
+) -> None:
+    """The ``ai.v1`` endpoints: a second micro service in this process, because they need the keys."""
+    assert runtime.pool is not None
+    settings = runtime.settings
+    assistant = Assistant(
+        settings,
+        Keys(repo, box, settings.openrouter_api_key),
+        Models(openrouter, settings.openrouter_models_ttl_seconds),
+        openrouter,
+        ChatRepo(runtime.pool),
+        RpcClient(runtime.nc),
+    )
+    runtime.cleanup.append(assistant.close)
+    service = RpcService(runtime.nc, ai.SERVICE)
+    service.add(ai.MODELS, assistant.list_models)
+    service.add(ai.SELECT, assistant.select_models)
+    service.add(ai.CONVERSATION, assistant.conversation)
+    service.add(ai.CLEAR, assistant.clear)
+    service.add_stream(ai.CHAT, assistant.chat)
+    service.add_stream(ai.EDIT, assistant.edit)
+    # Every replica hears each deletion once (a queue group), and acts on it.
+    deletions = await runtime.nc.subscribe(
+        image.DELETED_EVENT, queue=ai.SERVICE.name, cb=assistant.images_deleted
+    )
+    await service.start()
+    runtime.async_cleanup.append(service.stop)
+    runtime.async_cleanup.append(deletions.unsubscribe)

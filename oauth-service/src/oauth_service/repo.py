@@ -10,6 +10,7 @@ import asyncpg
 
 from imagetools_common.errors import NotFound
 from oauth_service.core import FLOW_MINUTES, PendingFlow
+from oauth_service.crypto import CredentialUnusable, KeyBox
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,28 @@ class OAuthRepo:
             "DELETE FROM oauth.credentials WHERE session_id = $1 RETURNING key_hash", session_id
         )
         return result
+
+    async def reseal_credentials(self, box: KeyBox) -> int:
+        """Re-encrypt every stored key sealed under an older secret with the newest one (rotation).
+
+        Once this has run, the older secret can be removed from CREDENTIAL_KEYS. A key that no
+        listed secret opens is left alone (it reads as "reconnect" when used).
+        """
+        resealed = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch("SELECT session_id, ciphertext FROM oauth.credentials FOR UPDATE")
+            for row in rows:
+                blob = bytes(row["ciphertext"])
+                if not box.needs_rotation(blob):
+                    continue
+                try:
+                    fresh = box.seal(box.open(blob, row["session_id"]), row["session_id"])
+                except CredentialUnusable:
+                    continue
+                await conn.execute(
+                    "UPDATE oauth.credentials SET ciphertext = $2 WHERE session_id = $1",
+                    row["session_id"],
+                    fresh,
+                )
+                resealed += 1
+        return resealed

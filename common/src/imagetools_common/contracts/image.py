@@ -227,6 +227,27 @@ class ContentHeader(WireModel):
     bytes: int
 
 
+class AddVersionHeader(WireModel):
+    """Sent before the bytes of a version made elsewhere (an AI edit); image-service re-encodes them."""
+
+    session_id: UUID
+    image_id: UUID
+    based_on: int = Field(
+        ge=1, le=MAX_VERSION, description="The version it was made from; 409 if the image moved on meanwhile"
+    )
+    operation: Literal["ai_edit"]
+    params: dict[str, str] = Field(
+        description="What made it (e.g. model and instruction), shown in the history"
+    )
+
+
+class ImagesDeleted(WireModel):
+    """Published on ``DELETED_EVENT`` after a delete, so other services drop what refers to those images."""
+
+    session_id: UUID
+    image_ids: list[UUID] | None = Field(description="The ids asked for; null: every image of the session")
+
+
 class ImageCount(WireModel):
     count: int = Field(ge=0, description="Images the session holds now")
 
@@ -308,3 +329,6 @@ PROFILE_DELETE = Endpoint(SERVICE, "profile_delete", ProfileRef, PresetList)
 # Binary endpoints: frames of (header model, bytes).
 UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0, request_body=True)
 CONTENT = Endpoint(SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0, reply_body=True)
+ADD_VERSION = Endpoint(SERVICE, "add_version", AddVersionHeader, ImageInfo, timeout=60.0, request_body=True)
+# An event, not an endpoint: published (fire and forget) after images are deleted.
+DELETED_EVENT = "image.v1.events.deleted"

@@ -1,0 +1,196 @@
+"""AI models, chat about an image (streamed as Server-Sent Events) and AI edits.
+
+Everything is done by oauth-service's ``ai.v1`` endpoints, which hold the key; these views only
+translate HTTP. A chat answer arrives over a NATS stream and is relayed as SSE: an error before
+the first token is an ordinary JSON error, a later one an ``error`` event. When the browser goes
+away the NATS stream is left, which cancels the OpenRouter call and saves nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from gateway import keys
+from gateway.cookies import current_session
+from gateway.http import json_model, read_json, retry_after
+from gateway.views.images import ImageView, view
+from imagetools_common.contracts import ai
+from imagetools_common.contracts.session import SessionInfo, SessionRef
+from imagetools_common.errors import DomainError, Internal, NotFound
+from imagetools_common.logs import get_logger
+
+log = get_logger("gateway.ai")
+# How often a waiting relay checks that the browser is still there.
+DISCONNECT_POLL = 0.5
+
+
+class ModelsBody(BaseModel):
+    chat: str | None = Field(None, pattern=ai.MODEL_ID, description="A model id from the chat list")
+    edit: str | None = Field(None, pattern=ai.MODEL_ID, description="A model id from the edit list")
+
+
+class ChatBody(BaseModel):
+    message: str = Field(min_length=1, max_length=ai.MAX_MESSAGE)
+    model: str | None = Field(None, pattern=ai.MODEL_ID, description="Default: the selected chat model")
+
+
+class EditBody(BaseModel):
+    instruction: str = Field(min_length=1, max_length=ai.MAX_INSTRUCTION)
+    model: str | None = Field(None, pattern=ai.MODEL_ID, description="Default: the selected edit model")
+
+
+class EditReply(BaseModel):
+    image: ImageView = Field(description="The image; the edit is its new current version")
+    text: str | None = Field(description="What the model said beside the image")
+    cost: float | None = Field(description="USD OpenRouter charged for the edit")
+
+
+async def _session(request: web.Request) -> SessionInfo:
+    info = await current_session(request)
+    assert info is not None
+    return info
+
+
+async def _image_chat(request: web.Request) -> ai.ImageChat:
+    """The session and image a chat URL names; no session or a malformed id is simply not found."""
+    info = await current_session(request, create=False)
+    try:
+        image_id = UUID(request.match_info["image_id"])
+    except ValueError:
+        info = None
+    if info is None:
+        raise NotFound("no such image in this session")
+    return ai.ImageChat(session_id=info.id, image_id=image_id)
+
+
+# Models ---------------------------------------------------------------------------------------
+
+
+async def list_models(request: web.Request) -> web.Response:
+    """Models for chat and for edits, and the session's choice of each."""
+    session = await _session(request)
+    return json_model(await request.app[keys.RPC].call(ai.MODELS, SessionRef(session_id=session.id)))
+
+
+async def select_models(request: web.Request) -> web.Response:
+    """Choose the session's chat and/or edit model."""
+    body = await read_json(request, ModelsBody)
+    session = await _session(request)
+    chosen = ai.SelectModels(session_id=session.id, chat=body.chat, edit=body.edit)
+    return json_model(await request.app[keys.RPC].call(ai.SELECT, chosen))
+
+
+# Chat -----------------------------------------------------------------------------------------
+
+
+async def get_chat(request: web.Request) -> web.Response:
+    """The image's conversation, oldest message first, with its total cost."""
+    return json_model(await request.app[keys.RPC].call(ai.CONVERSATION, await _image_chat(request)))
+
+
+async def clear_chat(request: web.Request) -> web.Response:
+    """Forget the image's conversation."""
+    return json_model(await request.app[keys.RPC].call(ai.CLEAR, await _image_chat(request)))
+
+
+def _sse(event: str, data: BaseModel | dict[str, Any]) -> bytes:
+    body = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
+    return f"event: {event}\ndata: {body}\n\n".encode()
+
+
+def _error_event(error: DomainError, request_id: str | None) -> bytes:
+    detail: dict[str, Any] = {"code": error.code, "message": error.message, "request_id": request_id}
+    if (wait := retry_after(error)) is not None:
+        detail["retry_after"] = wait
+    return _sse("error", {"error": detail})
+
+
+@asynccontextmanager
+async def _cancel_on_disconnect(request: web.Request) -> AsyncIterator[None]:
+    """Cancel this handler when the browser disconnects, even while nothing is being written.
+
+    (aiohttp cancels handlers itself only when ``handler_cancellation`` is on; ours is not.)
+    """
+    handler = asyncio.current_task()
+    assert handler is not None
+
+    async def watch() -> None:
+        # aiohttp offers no event for a lost connection, only the transport's state to look at.
+        while (transport := request.transport) is not None and not transport.is_closing():  # noqa: ASYNC110
+            await asyncio.sleep(DISCONNECT_POLL)
+        log.info("browser went away; stopping the AI call")
+        handler.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()
+
+
+async def chat(request: web.Request) -> web.StreamResponse:
+    """Ask about the image; the answer streams back as SSE ``delta`` events, then ``done``."""
+    body = await read_json(request, ChatBody)
+    ref = await _image_chat(request)
+    question = ai.ChatRequest(
+        session_id=ref.session_id, image_id=ref.image_id, message=body.message, model=body.model
+    )
+    request_id = request.get(keys.REQUEST_ID)
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
+
+    async def keep_alive() -> None:
+        if response.prepared:  # a comment line: keeps proxies from timing the stream out
+            await response.write(b": keep-alive\n\n")
+
+    async with (
+        _cancel_on_disconnect(request),
+        request.app[keys.RPC].stream(ai.CHAT, question, on_keepalive=keep_alive) as answer,
+    ):
+        chunks = aiter(answer)
+        first = await anext(chunks, None)  # an error before the first token is a JSON error
+        await response.prepare(request)
+        try:
+            if first is not None:
+                await response.write(_sse("delta", first))
+            async for delta in chunks:
+                await response.write(_sse("delta", delta))
+            assert answer.result is not None
+            await response.write(_sse("done", answer.result))
+        except DomainError as error:
+            await response.write(_error_event(error, request_id))
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("chat relay failed")
+            await response.write(_error_event(Internal("something went wrong on our side"), request_id))
+    await response.write_eof()
+    return response
+
+
+# Edit -----------------------------------------------------------------------------------------
+
+
+async def ai_edit(request: web.Request) -> web.Response:
+    """Edit the image in words; the result is a new version (undo takes it back)."""
+    body = await read_json(request, EditBody)
+    ref = await _image_chat(request)
+    wanted = ai.EditRequest(
+        session_id=ref.session_id, image_id=ref.image_id, instruction=body.instruction, model=body.model
+    )
+    # Leaving the stream early (the browser gave up) cancels the edit before it becomes a version.
+    async with _cancel_on_disconnect(request), request.app[keys.RPC].stream(ai.EDIT, wanted) as edit:
+        async for _ in edit:
+            pass
+    done = edit.result
+    assert done is not None
+    return json_model(EditReply(image=view(done.image), text=done.text, cost=done.cost))
