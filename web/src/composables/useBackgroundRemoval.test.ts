@@ -50,7 +50,7 @@ describe('useBackgroundRemoval', () => {
     expect(onResult).toHaveBeenCalledWith(result)
     expect(state.isRunning('a')).toBe(false)
     expect(state.progressOf('a')).toBeNull()
-    expect(lastToast()).toMatchObject({ kind: 'success', message: 'Background removed from IMG_1234.jpg.' })
+    expect(lastToast()).toMatchObject({ kind: 'success', message: 'Background removed: IMG_1234.jpg' })
     // The timing is fetched again after a run, since the server learnt from it.
     await flush()
     expect(fetch.mock.calls.filter(([url]) => url === '/api/v1/background/models')).toHaveLength(2)

@@ -4,6 +4,7 @@ import { backgroundApi, type BackgroundApi } from '../api/background'
 import type { BackgroundModels, ImageView, RemoveBackgroundOperation } from '../api/types'
 import {
   backgroundErrorMessage,
+  backgroundLabel,
   DEFAULT_SETTINGS,
   expectedSeconds,
   maskFilename,
@@ -110,7 +111,7 @@ export function useBackgroundRemoval(
     try {
       const result = await client.remove(id, operation, controller.signal)
       onResult?.(result)
-      notify(`Background removed from ${result.filename}.`, { kind: 'success' })
+      notify(`${backgroundLabel({ background: operation.background })}: ${result.filename}`, { kind: 'success' })
       // The server folds every run into its timing: the next estimate is better for it.
       void loadModels(true)
       return result
