@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from nats.aio.client import Client as NATS
 from PIL import Image, ImageChops, ImageOps
@@ -166,13 +167,16 @@ async def make_world(base_env: dict[str, str]) -> AsyncIterator[WorldFactory]:
                     await world.oauth_stack.aclose()
 
             stack.push_async_callback(stop_oauth)
-            gateway = TestServer(
+            # As `python -m gateway` runs it: without handler cancellation, so the relay itself must
+            # notice a browser that goes away.
+            gateway = web.AppRunner(
                 create_app(settings_for(GatewaySettings, base_env, openrouter_app_url=app_url)),
-                host="127.0.0.1",
-                port=port,
+                access_log_class=AccessLogger,
+                handler_cancellation=False,
             )
-            await gateway.start_server(access_log_class=AccessLogger)
-            stack.push_async_callback(gateway.close)
+            await gateway.setup()
+            stack.push_async_callback(gateway.cleanup)
+            await web.TCPSite(gateway, "127.0.0.1", port).start()
             return world
 
         yield make
@@ -408,12 +412,23 @@ async def test_deleting_the_image_deletes_its_conversation(world: World, db_pool
 # Edit -------------------------------------------------------------------------------------------
 
 
-async def test_ai_edit_is_an_undoable_version_with_the_models_image(world: World) -> None:
+@pytest.fixture(scope="module")
+def noisy_png() -> tuple[Image.Image, bytes]:
+    """Noisy and transparent: sent losslessly as PNG, and the edited answer is one event of several MB.
+
+    Made outside the async tests, so the encoding does not count as blocking their event loop.
+    """
+    original = media.photo(1400, 1000, grain=0.25).convert("RGBA")
+    return original, media.encoded(original, "PNG")
+
+
+async def test_ai_edit_is_an_undoable_version_with_the_models_image(
+    world: World, noisy_png: tuple[Image.Image, bytes]
+) -> None:
     """The model's (inverted) image becomes a new, undoable version; its multi-MB stream event parses."""
     await world.connect()
-    # Noisy and transparent: sent losslessly as PNG, and the model's answer is one event of several MB.
-    original = media.photo(1400, 1000, grain=0.25).convert("RGBA")
-    uploaded = await world.upload(media.encoded(original, "PNG"))
+    original, png = noisy_png
+    uploaded = await world.upload(png)
     image_id = uploaded["id"]
     edited = await world.json(
         "POST", f"/api/v1/images/{image_id}/ai-edit", json={"instruction": "invert the colours"}
@@ -428,10 +443,11 @@ async def test_ai_edit_is_an_undoable_version_with_the_models_image(world: World
     assert edited["image"]["can_undo"]
     event_body = world.fake.calls(CHAT)[-1].body
     assert event_body["modalities"] == ["image", "text"]
-    shown = (await world.content(image_id)).convert("RGBA")
+    status, _, stored = await world.request("GET", f"/api/v1/images/{image_id}/content")
+    assert status == 200 and len(stored) * 4 / 3 > 3 * 1024 * 1024  # the answer was several MB of base64
+    shown = Image.open(io.BytesIO(stored)).convert("RGBA")
     expected = ImageOps.invert(original.convert("RGB"))
     assert ImageChops.difference(shown.convert("RGB"), expected).getbbox() is None
-    assert len(base64.b64encode(media.encoded(shown, "PNG"))) > 3 * 1024 * 1024  # several MB in one event
     undone = await world.json("POST", f"/api/v1/images/{image_id}/undo")
     assert undone["current"]["number"] == uploaded["current"]["number"]
     back = (await world.content(image_id)).convert("RGBA")
