@@ -168,8 +168,10 @@ async def chat(request: web.Request) -> web.StreamResponse:
             await response.write(_sse("done", answer.result))
         except DomainError as error:
             await response.write(_error_event(error, request_id))
-        except (ConnectionResetError, asyncio.CancelledError):
-            raise
+        except ConnectionResetError:
+            # The browser stopped reading (the user pressed stop): leaving the block cancels the model.
+            log.info("browser went away; stopping the AI call")
+            return response
         except Exception:
             log.exception("chat relay failed")
             await response.write(_error_event(Internal("something went wrong on our side"), request_id))
