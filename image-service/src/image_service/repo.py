@@ -31,6 +31,8 @@ class NewVersion:
     data: bytes
     thumbnail: bytes
     compression: dict[str, Any] | None = None
+    mask: bytes | None = None
+    """Background removal: the mask (greyscale PNG) stored beside the version, in the same transaction."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,13 @@ class ImageRepo:
             version.thumbnail,
             version.compression,
         )
+        if version.mask is not None:
+            await conn.execute(
+                "INSERT INTO images.masks (image_id, number, data) VALUES ($1, $2, $3)",
+                image_id,
+                number,
+                version.mask,
+            )
 
     async def for_session(self, session_id: UUID) -> list[ImageRecord]:
         """The session's images, newest first, with their history (no pixel data)."""
@@ -211,6 +220,23 @@ class ImageRepo:
         if row is None:
             raise NotFound("no such image or version in this session")
         return row["number"], row["format"], bytes(row["blob"])
+
+    async def mask(self, session_id: UUID, image_id: UUID, number: int | None) -> tuple[int, bytes]:
+        """(number, PNG) of the mask a background removal stored with a version (the current by default)."""
+        row = await self._pool.fetchrow(
+            """SELECT v.number, m.data FROM images.versions v
+                JOIN images.images i ON i.id = v.image_id
+                LEFT JOIN images.masks m ON m.image_id = v.image_id AND m.number = v.number
+                WHERE v.image_id = $1 AND i.session_id = $2 AND v.number = coalesce($3, i.current_version)""",
+            image_id,
+            session_id,
+            number,
+        )
+        if row is None:
+            raise NotFound("no such image or version in this session")
+        if row["data"] is None:
+            raise NotFound(f"version {row['number']} was not made by background removal: it has no mask")
+        return row["number"], bytes(row["data"])
 
     async def original(self, session_id: UUID, image_id: UUID) -> tuple[str, bytes]:
         row = await self._pool.fetchrow(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import Field
 
+from imagetools_common.contracts.image import MAX_BACKGROUND_SECONDS, MODEL_ID
 from imagetools_common.settings import Settings
 
 
@@ -16,6 +18,20 @@ class ImageSettings(Settings):
     undo_stack_limit: int = Field(20, ge=1, le=500, description="Edits kept per image besides the original")
     image_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1, le=64, description="Threads for pixel work"
+    )
+    models_dir: Path = Field(
+        Path("var/models"), description="Background-removal models (`make models` installs them here)"
+    )
+    bg_model: str = Field("isnet-medium", pattern=MODEL_ID, description="Default background-removal model")
+    bg_intra_op_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2, ge=1, le=64, description="onnxruntime threads per run"
+    )
+    bg_inter_op_threads: int = Field(1, ge=1, le=64, description="onnxruntime threads across graph branches")
+    bg_queue_size: int = Field(
+        4, ge=0, le=1000, description="Background removals waiting per replica besides the running one"
+    )
+    bg_timeout_seconds: float = Field(
+        120, gt=0, le=MAX_BACKGROUND_SECONDS, description="Longest a background removal may wait and run"
     )
 
     @property

@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from imagetools_common import __version__
-from imagetools_common.contracts.base import Endpoint, ServiceSpec, WireModel
+from imagetools_common.contracts.base import Empty, Endpoint, Keyed, ServiceSpec, WireModel
 from imagetools_common.contracts.session import SessionRef
 
 SERVICE = ServiceSpec(
@@ -130,8 +130,65 @@ class StripMetadataOp(WireModel):
     what: Literal["all", "gps"] = Field("all", description="Everything, or only the location")
 
 
+# Background removal ----------------------------------------------------------------------------
+
+MODEL_ID = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+# The longest BG_TIMEOUT_SECONDS may be; callers wait a little longer than that for the answer.
+MAX_BACKGROUND_SECONDS = 600
+
+
+class TransparentBackground(WireModel):
+    kind: Literal["transparent"] = "transparent"
+
+
+class ColourBackground(WireModel):
+    kind: Literal["colour"] = "colour"
+    colour: str = Field(pattern=HEX_COLOUR, description="#rrggbb")
+
+
+class BlurBackground(WireModel):
+    kind: Literal["blur"] = "blur"
+    radius: int = Field(ge=1, le=100, description="Gaussian blur radius of the original, in its pixels")
+
+
+class ImageBackground(WireModel):
+    kind: Literal["image"] = "image"
+    image_id: UUID = Field(description="Another image of this session (current version), scaled to cover")
+
+
+Background = Annotated[
+    TransparentBackground | ColourBackground | BlurBackground | ImageBackground, Field(discriminator="kind")
+]
+
+
+class RemoveBackgroundOp(WireModel):
+    type: Literal["remove_background"] = "remove_background"
+    model: str | None = Field(
+        None, pattern=MODEL_ID, description="A model id from GET /api/v1/background/models; null: the default"
+    )
+    alpha_matting: bool = Field(False, description="Refine soft edges (hair, fur) with closed-form matting")
+    foreground_threshold: int = Field(240, ge=0, le=255, description="Matting: mask values above are subject")
+    background_threshold: int = Field(10, ge=0, le=255, description="Matting: mask values below are backdrop")
+    erode_size: int = Field(10, ge=0, le=64, description="Matting: how far the sure regions are shrunk, px")
+    post_process_mask: bool = Field(False, description="Smooth the mask and make it hard-edged")
+    background: Background = Field(
+        default_factory=TransparentBackground, description="What shows where the background was"
+    )
+    format: Literal["png", "webp", "jpeg"] = Field(
+        "png", description="png or webp keep transparency; jpeg only over a colour, blur or image"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RemoveBackgroundOp:
+        if self.alpha_matting and self.background_threshold >= self.foreground_threshold:
+            raise ValueError("background_threshold must be below foreground_threshold")
+        if self.format == "jpeg" and self.background.kind == "transparent":
+            raise ValueError("format: jpeg has no transparency; choose png or webp, or another background")
+        return self
+
+
 Operation = Annotated[
-    CompressOp | ResizeOp | RotateOp | FlipOp | CropOp | ConvertOp | StripMetadataOp,
+    CompressOp | ResizeOp | RotateOp | FlipOp | CropOp | ConvertOp | StripMetadataOp | RemoveBackgroundOp,
     Field(discriminator="type"),
 ]
 
@@ -183,6 +240,10 @@ class ImageRef(WireModel):
     image_id: UUID
 
 
+class HistoryStep(ImageRef, Keyed):
+    """Undo or redo one step of an image's history."""
+
+
 class ImageIds(WireModel):
     session_id: UUID
     image_ids: list[UUID] = Field(min_length=1, max_length=1000)
@@ -192,20 +253,23 @@ class Deleted(WireModel):
     deleted: int
 
 
-class UploadHeader(WireModel):
+class UploadHeader(Keyed):
     """Sent in the frame before the uploaded bytes."""
 
     session_id: UUID
     filename: str = Field(max_length=1024)
 
 
-class ApplyRequest(WireModel):
+class ApplyRequest(Keyed):
     session_id: UUID
     image_id: UUID
     operation: Operation
+    operation_id: UUID | None = Field(
+        None, description="Names a long operation so CANCEL_SUBJECT can call it off (background removal)"
+    )
 
 
-class RevertRequest(WireModel):
+class RevertRequest(Keyed):
     session_id: UUID
     image_id: UUID
     version: int = Field(ge=1, le=MAX_VERSION)
@@ -312,23 +376,62 @@ class ProfileRef(WireModel):
     profile_id: str = Field(max_length=64)
 
 
-COUNT = Endpoint(SERVICE, "count", SessionRef, ImageCount)
-LIST = Endpoint(SERVICE, "list", SessionRef, ImageList)
-GET = Endpoint(SERVICE, "get", ImageRef, ImageInfo)
+class BackgroundModel(WireModel):
+    id: str = Field(description="What RemoveBackgroundOp.model takes")
+    label: str
+    default: bool = Field(description="Used when the operation names no model (BG_MODEL)")
+
+
+class BackgroundTiming(WireModel):
+    """Measured on this replica: expected seconds = base + per_megapixel × megapixels."""
+
+    base_seconds: float
+    per_megapixel_seconds: float
+
+
+class BackgroundModels(WireModel):
+    models: list[BackgroundModel] = Field(description="Only models whose file is installed and loaded")
+    default: str
+    timing: BackgroundTiming | None = None
+
+
+class MaskRequest(WireModel):
+    session_id: UUID
+    image_id: UUID
+    version: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the current version")
+
+
+class CancelOperation(WireModel):
+    """Published on CANCEL_SUBJECT when the caller gave up (the browser went away)."""
+
+    operation_id: UUID
+
+
+COUNT = Endpoint(SERVICE, "count", SessionRef, ImageCount, read_only=True)
+LIST = Endpoint(SERVICE, "list", SessionRef, ImageList, read_only=True)
+GET = Endpoint(SERVICE, "get", ImageRef, ImageInfo, read_only=True)
 DELETE = Endpoint(SERVICE, "delete", ImageIds, Deleted)
 CLEAR = Endpoint(SERVICE, "clear", SessionRef, Deleted)
-METADATA = Endpoint(SERVICE, "metadata", ImageRef, ImageMetadata)
+METADATA = Endpoint(SERVICE, "metadata", ImageRef, ImageMetadata, read_only=True)
 APPLY = Endpoint(SERVICE, "apply", ApplyRequest, ImageInfo, timeout=60.0)
-UNDO = Endpoint(SERVICE, "undo", ImageRef, ImageInfo)
-REDO = Endpoint(SERVICE, "redo", ImageRef, ImageInfo)
+UNDO = Endpoint(SERVICE, "undo", HistoryStep, ImageInfo)
+REDO = Endpoint(SERVICE, "redo", HistoryStep, ImageInfo)
 REVERT = Endpoint(SERVICE, "revert", RevertRequest, ImageInfo)
-PRESETS = Endpoint(SERVICE, "presets", SessionRef, PresetList)
+PRESETS = Endpoint(SERVICE, "presets", SessionRef, PresetList, read_only=True)
 PROFILE_CREATE = Endpoint(SERVICE, "profile_create", ProfileCreate, Preset)
 PROFILE_UPDATE = Endpoint(SERVICE, "profile_update", ProfileUpdate, Preset)
 PROFILE_DELETE = Endpoint(SERVICE, "profile_delete", ProfileRef, PresetList)
 # Binary endpoints: frames of (header model, bytes).
 UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0, request_body=True)
-CONTENT = Endpoint(SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0, reply_body=True)
+CONTENT = Endpoint(
+    SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True
+)
 ADD_VERSION = Endpoint(SERVICE, "add_version", AddVersionHeader, ImageInfo, timeout=60.0, request_body=True)
+BACKGROUND_MODELS = Endpoint(SERVICE, "background_models", Empty, BackgroundModels, read_only=True)
+MASK = Endpoint(SERVICE, "mask", MaskRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True)
+# How long a caller waits for a remove_background APPLY: the service answers within its own timeout.
+BACKGROUND_APPLY_TIMEOUT = MAX_BACKGROUND_SECONDS + 15.0
+# Broadcast (every replica hears it, unlike an endpoint's queue group): stop an operation by id.
+CANCEL_SUBJECT = "image.v1.events.cancel"
 # An event, not an endpoint: published (fire and forget) after images are deleted.
 DELETED_EVENT = "image.v1.events.deleted"

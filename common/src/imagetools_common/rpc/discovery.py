@@ -8,13 +8,14 @@ from collections import defaultdict
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 
 class Instance(BaseModel):
     name: str
     id: str
     version: str
+    metadata: dict[str, str] = Field(default_factory=dict)
 
 
 async def ping_all(nc: NATS, window: float = 0.4) -> dict[str, list[Instance]]:

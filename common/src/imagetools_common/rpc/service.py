@@ -50,6 +50,9 @@ class RpcService:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
         self._micro: Service | None = None
+        # Announced in $SRV.PING/INFO answers; set before ``start`` (e.g. "model", or "problem",
+        # which makes the gateway's /health report this instance unhealthy with that reason).
+        self.metadata: dict[str, str] = {}
 
     def add(self, endpoint: Endpoint[Any, Any], handler: Handler) -> None:
         if endpoint.service != self._spec:
@@ -72,7 +75,11 @@ class RpcService:
 
     async def start(self) -> None:
         self._micro = await add_service(
-            self._nc, name=self._spec.name, version=self._spec.version, description=self._spec.description
+            self._nc,
+            name=self._spec.name,
+            version=self._spec.version,
+            description=self._spec.description,
+            metadata=self.metadata,
         )
         for endpoint, handler in self._handlers:
             await self._micro.add_endpoint(

@@ -222,6 +222,10 @@ async def apply_operation(request: web.Request) -> web.Response:
         operation=body.root,
         idempotency_key=idempotency_key(request),
     )
+    if isinstance(body.root, contract.RemoveBackgroundOp):
+        from gateway.views import background  # it builds on this module's helpers
+
+        return await background.remove_background(request, request_model)
     return json_model(view(await _rpc(request).call(contract.APPLY, request_model)))
 
 

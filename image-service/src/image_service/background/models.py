@@ -1,0 +1,245 @@
+"""Which background-removal models exist, which are installed, and loading them once per process.
+
+A model is a file in MODELS_DIR with a checksum this code knows: the imgly ISNet model from the
+committed manifest (models.json, SHA-256, installed by ``make models``), or one of rembg's stock
+files (MD5 as rembg publishes them) that an operator copied in. A file is verified before it is
+loaded; a file that fails is reported (health, 503) and never loaded.
+
+Loading goes through rembg's session classes (they know each architecture's normalisation), with
+``download_models`` pinned to the local file so rembg can never reach for the network. Sessions
+are kept per process: replicas started in one process (the tests) share them, a replica process
+loads each model exactly once, at start-up, never per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from imagetools_common.logs import get_logger
+
+log = get_logger(__name__)
+
+_BLOCK = 1024 * 1024
+_MANIFEST = "models.json"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model this service can run when its file is installed."""
+
+    id: str
+    label: str
+    file: str
+    rembg_session: str
+    """The rembg session class (by its name) that knows this architecture's pre-processing."""
+    algorithm: str
+    digest: str
+
+
+def _manifest_models() -> list[ModelSpec]:
+    manifest = json.loads((resources.files("image_service.background") / _MANIFEST).read_text())
+    return [
+        ModelSpec(m["id"], m["label"], m["file"], "dis_custom", "sha256", m["sha256"])
+        for m in manifest["models"]
+    ]
+
+
+# rembg's stock models, with the MD5 rembg itself checks its downloads against. They are never
+# downloaded here: an operator who wants one copies the file into MODELS_DIR.
+_STOCK = (
+    ("u2net", "U²-Net (general)", "60024c5c889badc19c04ad937298a77b"),
+    ("u2netp", "U²-Net lite", "8e83ca70e441ab06c318d82300c84806"),
+    ("u2net_human_seg", "U²-Net (people)", "c09ddc2e0104f800e3e1bb4652583d1f"),
+    ("silueta", "Silueta", "55e59e0d8062d2f5d013f4725ee84782"),
+    ("isnet-general-use", "ISNet (general use)", "fc16ebd8b0c10d971d3513d564d01e29"),
+    ("isnet-anime", "ISNet (anime)", "6f184e756bb3bd901c8849220a83e38e"),
+    ("birefnet-general", "BiRefNet (general)", "7a35a0141cbbc80de11d9c9a28f52697"),
+    ("birefnet-general-lite", "BiRefNet lite", "4fab47adc4ff364be1713e97b7e66334"),
+    ("birefnet-portrait", "BiRefNet (portraits)", "c3a64a6abf20250d090cd055f12a3b67"),
+)
+
+CATALOGUE: tuple[ModelSpec, ...] = (
+    *_manifest_models(),
+    *(ModelSpec(name, label, f"{name}.onnx", name, "md5", md5) for name, label, md5 in _STOCK),
+)
+
+
+class ModelError(Exception):
+    """A model file that cannot be used, with the reason an operator needs."""
+
+
+@dataclass
+class LoadedModel:
+    """One warm inference session and what it costs on this machine."""
+
+    spec: ModelSpec
+    session: Any  # a rembg BaseSession
+    input_size: tuple[int, int]
+    warmup_seconds: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    timing: Timing | None = None
+    """Set by the first calibration run; then updated by every real run (see ``Timing``)."""
+
+    def predict(self, image: Image.Image) -> Image.Image:
+        """The model's mask (L) for an RGB image already at ``input_size``."""
+        # One inference per session at a time: onnxruntime already uses every intra-op thread.
+        with self.lock:
+            masks = self.session.predict(image)
+        mask: Image.Image = masks[0]
+        return mask
+
+
+@dataclass
+class Timing:
+    """How long a removal takes here: a fixed model cost plus pixel work proportional to megapixels.
+
+    Both parts are measured separately on every run and smoothed, so the estimate follows the
+    machine's real load instead of a number written down once.
+    """
+
+    model_seconds: float
+    per_megapixel_seconds: float
+    _weight: float = 0.3
+
+    def record(self, model_seconds: float, pixel_seconds: float, megapixels: float) -> None:
+        w = self._weight
+        self.model_seconds = (1 - w) * self.model_seconds + w * model_seconds
+        if megapixels > 0:
+            per_mp = pixel_seconds / megapixels
+            self.per_megapixel_seconds = (1 - w) * self.per_megapixel_seconds + w * per_mp
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """What start-up found in MODELS_DIR: the loaded models and the problems, for health."""
+
+    loaded: dict[str, LoadedModel]
+    default: str | None
+    problems: list[str]
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as file:
+        while block := file.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# Per process: (path, size, mtime, threads) -> loaded model. See the module docstring.
+_LOADED: dict[tuple[str, int, int, int, int], LoadedModel] = {}
+_LOADING = threading.Lock()
+
+
+def load_all(models_dir: Path, default: str, intra_threads: int, inter_threads: int) -> ModelState:
+    """Verify and load every installed model (blocking: run it in a worker thread).
+
+    The default model missing or broken is a problem (the service reports itself unhealthy);
+    other catalogue models are simply not offered when their file is absent.
+    """
+    loaded: dict[str, LoadedModel] = {}
+    problems: list[str] = []
+    if default not in {spec.id for spec in CATALOGUE}:
+        known = ", ".join(spec.id for spec in CATALOGUE)
+        problems.append(f"BG_MODEL={default!r} is not a known model (known: {known})")
+    for spec in CATALOGUE:
+        path = models_dir / spec.file
+        if not path.exists():
+            if spec.id == default:
+                problems.append(
+                    f"background-removal model {spec.id} is not installed: {path} is missing "
+                    "(run `make models`)"
+                )
+            continue
+        try:
+            loaded[spec.id] = _load(spec, path, intra_threads, inter_threads)
+        except ModelError as error:
+            problems.append(str(error))
+            log.error("background model unusable", model=spec.id, path=str(path), reason=str(error))
+    return ModelState(loaded=loaded, default=default if default in loaded else None, problems=problems)
+
+
+def _load(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -> LoadedModel:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, intra_threads, inter_threads)
+    with _LOADING:
+        if key in _LOADED:
+            return _LOADED[key]
+        actual = file_digest(path, spec.algorithm)
+        if actual != spec.digest:
+            raise ModelError(
+                f"background-removal model {spec.id} at {path} is corrupt: {spec.algorithm} {actual}, "
+                f"expected {spec.digest} (run `make models` again)"
+            )
+        started = time.perf_counter()
+        session = _session(spec, path, intra_threads, inter_threads)
+        model = LoadedModel(spec, session, _input_size(session), warmup_seconds=0.0)
+        load_seconds = time.perf_counter() - started
+        model.warmup_seconds = warm_up(model)
+        log.info(
+            "background model loaded",
+            model=spec.id,
+            load_s=round(load_seconds, 2),
+            warmup_s=round(model.warmup_seconds, 2),
+            threads=intra_threads,
+        )
+        _LOADED[key] = model
+        return model
+
+
+def _session(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -> Any:
+    # rembg only accepts model paths under its home, and reads the home from the environment.
+    os.environ["U2NET_HOME"] = str(path.parent.resolve())
+    import onnxruntime as ort
+    from rembg.sessions import sessions
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = intra_threads
+    options.inter_op_num_threads = inter_threads
+    # Measured on the 2-core machine (docs/PERFORMANCE.md): the CPU arena keeps the peak of a
+    # 1024² ISNet run resident (~2.1 GB RSS); without it an idle replica holds ~0.5 GB.
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    # Spinning worker threads steal the CPU from the rest of the service on a small machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    base = sessions[spec.rembg_session]
+
+    class Local(base):  # type: ignore[valid-type,misc]
+        """The stock session, but its model is the verified local file: never a download."""
+
+        @classmethod
+        def download_models(cls, *args: Any, **kwargs: Any) -> str:
+            return str(cls.validate_model_path(*args, **kwargs))
+
+    try:
+        return Local(
+            spec.rembg_session, options, model_path=str(path.resolve()), providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own types for an unloadable graph
+        raise ModelError(f"background-removal model {spec.id} at {path} cannot be loaded: {error}") from None
+
+
+def _input_size(session: Any) -> tuple[int, int]:
+    shape = session.inner_session.get_inputs()[0].shape
+    height, width = shape[-2], shape[-1]
+    if isinstance(height, int) and isinstance(width, int):
+        return width, height
+    return 1024, 1024
+
+
+def warm_up(model: LoadedModel) -> float:
+    """One inference on a synthetic picture: the first run after loading is ~3× slower than later ones."""
+    picture = Image.linear_gradient("L").resize(model.input_size).convert("RGB")
+    started = time.perf_counter()
+    model.predict(picture)
+    return time.perf_counter() - started
