@@ -484,6 +484,21 @@ async def test_an_oversized_model_image_is_refused(make_world: WorldFactory) -> 
     assert (await world.json("GET", f"/api/v1/images/{uploaded['id']}"))["versions"] == uploaded["versions"]
 
 
+async def test_an_oversized_stream_event_is_refused_before_it_ends(
+    make_world: WorldFactory, noisy_png: tuple[Image.Image, bytes]
+) -> None:
+    """A streamed event far beyond the cap (a 5 MB image against a 1 MiB limit) is cut off and refused."""
+    world = await make_world(openrouter_max_image_mb=0.05)
+    await world.connect()
+    uploaded = await world.upload(noisy_png[1])
+    status, _, body = await world.request(
+        "POST", f"/api/v1/images/{uploaded['id']}/ai-edit", json={"instruction": "invert"}
+    )
+    error = json.loads(body)["error"]
+    assert status == 502 and "exceeded" in error["message"], error
+    assert (await world.json("GET", f"/api/v1/images/{uploaded['id']}"))["versions"] == uploaded["versions"]
+
+
 async def test_edit_errors_are_json_and_change_nothing(world: World) -> None:
     """A 402 during an edit is a clear JSON error and the image keeps its history."""
     await world.connect()
