@@ -499,6 +499,29 @@ async def test_an_oversized_stream_event_is_refused_before_it_ends(
     assert (await world.json("GET", f"/api/v1/images/{uploaded['id']}"))["versions"] == uploaded["versions"]
 
 
+async def test_an_edit_the_browser_abandons_is_cancelled_and_changes_nothing(world: World) -> None:
+    """Closing the request while the model works (nothing is being written) stops the model; no version."""
+    await world.connect()
+    uploaded = await world.upload(media.jpeg(media.photo(300, 200)))
+    world.fake.stream_delay = 0.2
+    calls = len(world.fake.calls(CHAT))
+    instruction = ("word " * 399).strip()  # the fake echoes it slowly before sending the image
+    request = asyncio.ensure_future(
+        world.http.post(
+            f"{world.base}/api/v1/images/{uploaded['id']}/ai-edit",
+            json={"instruction": instruction},
+            headers=CSRF,
+        )
+    )
+    while len(world.fake.calls(CHAT)) == calls:  # noqa: ASYNC110 - the fake records, it does not signal
+        await asyncio.sleep(0.05)
+    request.cancel()  # the browser gives up: the connection closes
+    while not world.fake.calls(CHAT)[-1].aborted:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    world.fake.stream_delay = 0
+    assert (await world.json("GET", f"/api/v1/images/{uploaded['id']}"))["versions"] == uploaded["versions"]
+
+
 async def test_edit_errors_are_json_and_change_nothing(world: World) -> None:
     """A 402 during an edit is a clear JSON error and the image keeps its history."""
     await world.connect()
