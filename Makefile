@@ -95,10 +95,19 @@ test-oauth-service: install ## oauth-service alone
 test-e2e: install web models ## The whole stack as processes, and the web app in headless Chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
+# The rembg command line, for the background-removal benchmark's comparison only: its own
+# environment, so its web-server extras never reach the project's.
+REMBG_CLI := $(TOOLS)/rembg-cli
+$(REMBG_CLI)/.installed: $(UV)
+	$(UV) venv -q --allow-existing $(REMBG_CLI)
+	$(UV) pip install -q --python $(REMBG_CLI)/bin/python "rembg[cli,cpu]==2.0.86"
+	@touch $@
+
 .PHONY: bench
-bench: install models ## Benchmarks: compression against the original algorithm, and the whole pipeline
+bench: install models web $(REMBG_CLI)/.installed ## Benchmarks: compression, the whole pipeline, background removal vs the rembg CLI
 	$(PY) image-service/bench/bench_compress.py
 	$(PY) image-service/bench/bench_pipeline.py
+	$(PY) image-service/bench/bench_background.py --rembg $(REMBG_CLI)/bin/rembg
 
 .PHONY: clean
 clean: ## Remove installed dependencies and builds (keeps var/, your data)

@@ -130,13 +130,13 @@ async def test_remove_background_models_mask_and_health(
     ("op", "field"),
     [
         ({"model": "u2net"}, "model"),  # a known name, but not installed here
-        ({"model": "../../etc/passwd"}, "model"),
-        ({"background": {"kind": "colour", "colour": "red"}}, "background.colour.colour"),
-        ({"alpha_matting": True, "foreground_threshold": 300}, "foreground_threshold"),
-        ({"alpha_matting": True, "background_threshold": -1}, "background_threshold"),
-        ({"erode_size": 65}, "erode_size"),
-        ({"format": "jpeg"}, "body"),  # JPEG cannot be transparent
-        ({"background": {"kind": "blur", "radius": 0}}, "background.blur.radius"),
+        ({"model": "../../etc/passwd"}, "remove_background.model"),
+        ({"background": {"kind": "colour", "colour": "red"}}, "remove_background.background.colour.colour"),
+        ({"alpha_matting": True, "foreground_threshold": 300}, "remove_background.foreground_threshold"),
+        ({"alpha_matting": True, "background_threshold": -1}, "remove_background.background_threshold"),
+        ({"erode_size": 65}, "remove_background.erode_size"),
+        ({"format": "jpeg"}, "remove_background: format"),  # JPEG cannot be transparent
+        ({"background": {"kind": "blur", "radius": 0}}, "remove_background.background.blur.radius"),
     ],
 )
 async def test_bad_fields_are_named(
@@ -147,7 +147,7 @@ async def test_bad_fields_are_named(
         client = await make_client()
         cat = await upload(client, cat_png())
         body = await error(await remove(client, cat["id"], **op), 422)
-        assert body["code"] == "validation_error" and body["message"].startswith(field), body
+        assert body["code"] == "validation_error" and body["message"].startswith(f"{field}:"), body
         info = await (await client.get(f"/api/v1/images/{cat['id']}")).json()
         assert len(info["versions"]) == 1
 

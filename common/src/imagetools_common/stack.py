@@ -182,8 +182,12 @@ class Stack:
         log.info("started", process=name, pid=process.process.pid if process.process else None)
         return process
 
-    async def wait_for_services(self, expected: Mapping[str, int], timeout: float = 60.0) -> None:
-        """Wait until each named service has at least the expected number of instances answering."""
+    async def wait_for_services(self, expected: Mapping[str, int], timeout: float = 180.0) -> None:
+        """Wait until each named service has at least the expected number of instances answering.
+
+        image-service answers only once its background-removal model is verified, loaded and warmed
+        up: seconds on a quiet machine, but replicas loading together on two busy cores take longer.
+        """
         nc: NATS = await connect(self.env["NATS_URL"], "imagetools-stack")
         try:
             loop = asyncio.get_running_loop()
