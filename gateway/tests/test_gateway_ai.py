@@ -409,6 +409,45 @@ async def test_deleting_the_image_deletes_its_conversation(world: World, db_pool
         await asyncio.sleep(0.05)
 
 
+async def test_a_missed_deletion_is_caught_when_the_conversation_is_next_read(
+    world: World, db_pool: asyncpg.Pool
+) -> None:
+    """If the deletion event never arrived, reading the conversation finds the image gone and drops it."""
+    await world.connect()
+    image_id = (await world.upload(media.jpeg(media.photo(200, 150))))["id"]
+    await world.chat(image_id, "Remember this")
+    await db_pool.execute("DELETE FROM images.images WHERE id = $1::uuid", image_id)  # no event sent
+    assert (await world.request("GET", f"/api/v1/images/{image_id}/chat"))[0] == 404
+    assert (
+        await db_pool.fetchval("SELECT count(*) FROM oauth.chat_messages WHERE image_id = $1::uuid", image_id)
+        == 0
+    )
+
+
+async def test_ending_the_session_deletes_its_conversations(world: World, db_pool: asyncpg.Pool) -> None:
+    """Conversations belong to the session and go with it."""
+    await world.connect()
+    image_id = (await world.upload(media.jpeg(media.photo(200, 150))))["id"]
+    await world.chat(image_id, "Remember this")
+    assert (await world.request("DELETE", "/api/v1/session"))[0] == 204
+    assert (
+        await db_pool.fetchval("SELECT count(*) FROM oauth.chat_messages WHERE image_id = $1::uuid", image_id)
+        == 0
+    )
+
+
+async def test_a_revoked_key_asks_to_reconnect(world: World) -> None:
+    """A 401 from OpenRouter during chat is a 409 asking to reconnect, and the status says invalid."""
+    await world.connect()
+    image_id = (await world.upload(media.jpeg(media.photo(200, 150))))["id"]
+    world.fake.set_mode(Mode.UNAUTHORIZED, times=1)
+    status, _, body = await world.chat(image_id, "Hello?")
+    assert status == 409 and body["error"]["code"] == "openrouter_not_connected"
+    assert "Reconnect" in body["error"]["message"]
+    assert (await world.json("GET", "/api/v1/openrouter/status"))["state"] == "invalid"
+    assert await no_messages(world, image_id)
+
+
 # Edit -------------------------------------------------------------------------------------------
 
 
