@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from nats.aio.client import Client as NATS
 
 from imagetools_common import db
 from imagetools_common.contracts.base import ServiceSpec
+from imagetools_common.healthcheck import HOST_METADATA
 from imagetools_common.logs import configure_logging, get_logger
 from imagetools_common.migrations import MigrationError, migrate
 from imagetools_common.rpc.connection import PayloadLimitTooSmall, connection
@@ -71,6 +73,8 @@ async def serve(
             connection(settings.nats_url, spec.name, settings.max_upload_bytes)
         )
         service = RpcService(nc, spec)
+        # Lets a container's health check find its own instance (see imagetools_common.healthcheck).
+        service.metadata[HOST_METADATA] = socket.gethostname()
         runtime = Runtime(settings=settings, nc=nc, service=service, pool=pool)
         await register(runtime)
         for callback in runtime.cleanup:
