@@ -54,7 +54,6 @@ class Storage:
     schema: str
     migrations: Path
     requires: tuple[str, ...] = ()
-    pool_size: int = 10
 
 
 Register = Callable[[Runtime[S]], Awaitable[None]]
@@ -67,7 +66,9 @@ async def serve(
     async with AsyncExitStack() as stack:
         pool = None
         if storage is not None:
-            pool = await stack.enter_async_context(db.pool(settings.database_url, max_size=storage.pool_size))
+            pool = await stack.enter_async_context(
+                db.pool(settings.database_url, max_size=settings.database_pool_size)
+            )
             await migrate(pool, storage.schema, storage.migrations, requires=storage.requires)
         nc = await stack.enter_async_context(
             connection(settings.nats_url, spec.name, settings.max_upload_bytes)

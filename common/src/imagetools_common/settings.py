@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "postgresql://imagetools@127.0.0.1:5432/imagetools", description="PostgreSQL shared by the services"
     )
+    database_pool_size: int = Field(
+        10, ge=1, le=200, description="Most PostgreSQL connections one service process keeps open"
+    )
     session_expiry_days: int = Field(
         7, ge=1, le=3650, description="Days a browser session and its images live"
     )
