@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 from playwright.async_api import Browser, Page, Route, expect
 from skimage import data
 
@@ -49,10 +49,19 @@ async def open_editor(browser: Browser, stack: Stack, photo: Path) -> Page:
     return page
 
 
+async def image_service_logged(stack: Stack, text: str) -> None:
+    """Waits until the image-service log has a line containing ``text`` (the per-test timeout bounds it)."""
+    assert stack.log_dir is not None
+    log = stack.log_dir / "image-service.log"
+    while True:
+        if log.exists() and text in log.read_text():
+            return
+        await asyncio.sleep(0.1)
+
+
 def alpha_mean(image: Image.Image, box: tuple[int, int, int, int]) -> float:
     """Mean alpha (0..255) over a region."""
-    region = image.getchannel("A").crop(box)
-    return sum(region.getdata()) / (region.width * region.height)
+    return float(ImageStat.Stat(image.getchannel("A").crop(box)).mean[0])
 
 
 async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser, portrait: Path) -> None:
@@ -142,6 +151,8 @@ async def test_cancel_creates_no_version(stack: Stack, browser: Browser, large_p
     await expect(editor.get_by_test_id("background-progress")).to_be_visible()
     await editor.get_by_test_id("background-cancel").click()
     await expect(page.get_by_test_id("toast").filter(has_text="Cancelled")).to_be_visible()
+    # The run really was on the server, and the server was told to drop it.
+    await image_service_logged(stack, "background removal cancelled")
     await expect(editor.get_by_test_id("background-progress")).to_have_count(0)
     await expect(editor.get_by_test_id("editor-preview")).to_have_attribute("data-version", "1")
     await expect(editor.get_by_test_id("history-item")).to_have_count(1)
