@@ -366,6 +366,19 @@ async def test_the_server_wide_key_is_used_without_a_connection(
     assert world.fake.calls(CHAT)[-1].key == fake_key.key
 
 
+async def test_a_rejected_server_key_is_an_administrators_problem(make_world: WorldFactory) -> None:
+    """OpenRouter rejecting the server-wide key is a 502 naming the administrator, not "reconnect"."""
+    fake_key = FakeState().add_key()
+    world = await make_world(openrouter_api_key=fake_key.key)
+    world.fake.keys[fake_key.key] = fake_key
+    image_id = (await world.upload(media.jpeg(media.photo(200, 150))))["id"]
+    world.fake.set_mode(Mode.UNAUTHORIZED, times=1)
+    status, _, body = await world.chat(image_id, "Hello?")
+    assert status == 502 and "administrator" in body["error"]["message"]
+    status, _, events = await world.chat(image_id, "Hello again?")  # nothing was marked invalid
+    assert status == 200 and events[-1][0] == "done"
+
+
 async def test_another_sessions_image_is_not_found(make_world: WorldFactory, picture: bytes) -> None:
     """Chat, its history and AI edits of an image another session owns are all 404, even with a key."""
     fake_key = FakeState().add_key()
