@@ -37,15 +37,16 @@ describe('AiPanel', () => {
     const models = scope.run(() => useAiModels(api))!
     const openSettings = vi.fn()
     const replaceImage = vi.fn()
+    const setEditing = vi.fn()
     const Host = defineComponent({
       setup() {
-        provideAi({ connection, models, openSettings, replaceImage, client: api })
+        provideAi({ connection, models, openSettings, replaceImage, setEditing, client: api })
         return () => h(AiPanel, { image: imageFixture('img-1'), busy: false })
       },
     })
     wrapper = mount(Host, { attachTo: document.body })
     await flushPromises()
-    return { w: wrapper, api, openSettings, replaceImage }
+    return { w: wrapper, api, openSettings, replaceImage, setEditing }
   }
 
   it('asks to connect when there is no key, and opens the AI settings', async () => {
@@ -92,15 +93,21 @@ describe('AiPanel', () => {
           signal?.addEventListener('abort', () => reject(new DOMException('cancelled', 'AbortError'))),
         ),
     )
-    const { w, replaceImage } = await open(connectedStatus, edit)
+    const { w, replaceImage, setEditing } = await open(connectedStatus, edit)
     await w.get('[data-testid=ai-edit-input]').setValue('remove the car')
     await w.get('[data-testid=ai-edit-apply]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid=ai-edit-progress]').text()).toContain('Editing with AI')
+    // The rest of the editor is locked meanwhile: another change would make the server refuse the edit.
+    expect(setEditing.mock.calls).toEqual([['img-1', true]])
     await w.get('[data-testid=ai-edit-cancel]').trigger('click')
     await flushPromises()
     expect(w.find('[data-testid=ai-edit-progress]').exists()).toBe(false)
     expect(w.get('[data-testid=ai-edit-cancelled]').text()).toBe('Cancelled. The image is unchanged.')
     expect(replaceImage).not.toHaveBeenCalled()
+    expect(setEditing.mock.calls).toEqual([
+      ['img-1', true],
+      ['img-1', false],
+    ])
   })
 })

@@ -15,6 +15,8 @@ export interface AiContext {
   openSettings: () => void
   /** An AI edit made a new version: the gallery shows it (and the editor with it). */
   replaceImage: (image: ImageView) => void
+  /** An AI edit of this image started or ended: the editor stays locked meanwhile. */
+  setEditing?: (imageId: string, running: boolean) => void
   /** Tests pass a fake; the app's real calls otherwise. */
   client?: AiApi
 }

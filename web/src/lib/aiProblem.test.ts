@@ -16,6 +16,8 @@ describe('aiProblem', () => {
     expect(aiProblem(error(0, 'network_error')).kind).toBe('retryable')
     expect(aiProblem(error(422, 'upstream_refused')).kind).toBe('refused')
     expect(aiProblem(error(404, 'not_found')).kind).toBe('refused')
+    // The image changed while the edit ran: not a connection problem.
+    expect(aiProblem(error(409, 'conflict')).kind).toBe('refused')
   })
 
   it('reads an error event in the middle of a 200 stream by its code', () => {

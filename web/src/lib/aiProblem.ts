@@ -24,7 +24,8 @@ export type AiProblem =
 /** Sorts an AI call's error; the server's message is kept, it names the cause. */
 export function aiProblem(error: ApiError): AiProblem {
   const { code, status, message } = error
-  if (status === 409 || code === 'openrouter_not_connected') return { kind: 'not_connected', message }
+  // By code: a 409 is also an edit refused because the image changed meanwhile.
+  if (code === 'openrouter_not_connected') return { kind: 'not_connected', message }
   if (status === 401 || code === 'openrouter_key_invalid' || code === 'openrouter_unauthorized') {
     return { kind: 'key_rejected', message }
   }
