@@ -524,6 +524,32 @@ async def test_a_link_instead_of_an_image_is_refused_and_nothing_changes(
     assert after["versions"] == uploaded["versions"]
 
 
+async def test_a_link_to_a_local_server_is_never_fetched(world: World) -> None:
+    """SSRF guard: a model pointing at a loopback "canary" server gets a refusal and the canary no visit."""
+    hits: list[str] = []
+
+    async def canary(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(body=media.encoded(Image.new("RGB", (8, 8)), "PNG"), content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", canary)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        await world.connect()
+        uploaded = await world.upload(media.jpeg(media.photo(300, 200)))
+        world.fake.url_image = str(server.make_url("/secret.png"))
+        world.fake.set_mode(Mode.URL_IMAGE, times=1)
+        status, _, body = await world.request(
+            "POST", f"/api/v1/images/{uploaded['id']}/ai-edit", json={"instruction": "make it blue"}
+        )
+    finally:
+        await server.close()
+    assert status == 502 and "never fetched" in json.loads(body)["error"]["message"]
+    assert hits == []
+
+
 async def test_an_oversized_model_image_is_refused(make_world: WorldFactory) -> None:
     """An image larger than OPENROUTER_MAX_IMAGE_MB is refused and changes nothing."""
     world = await make_world(openrouter_max_image_mb=0.05)
