@@ -20,6 +20,7 @@ _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _ERROR_TEXT = {
     400: "Malformed request",
     401: "Not authorised",
+    402: "Out of credits at the AI provider",
     403: "Refused (cross-site or forbidden)",
     404: "Not found",
     409: "Conflict or quota exceeded",
@@ -27,6 +28,7 @@ _ERROR_TEXT = {
     415: "Unsupported media type",
     422: "Invalid field",
     429: "Too many requests",
+    502: "An upstream service failed",
     503: "A service is unavailable",
     504: "A service timed out",
 }
