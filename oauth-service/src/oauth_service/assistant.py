@@ -68,8 +68,7 @@ def read_chunk(chunk: dict[str, Any], reply: Reply) -> str:
     for choice in chunk.get("choices") or []:
         if not isinstance(choice, dict):
             continue
-        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
-        assert isinstance(delta, dict)
+        delta = choice["delta"] if isinstance(choice.get("delta"), dict) else {}
         if isinstance(delta.get("content"), str):
             new += delta["content"]
         for item in delta.get("images") or []:

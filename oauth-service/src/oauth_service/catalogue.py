@@ -44,11 +44,13 @@ class Catalogue:
         )
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _entry(raw: dict[str, Any]) -> Entry | None:
-    architecture = raw.get("architecture") if isinstance(raw.get("architecture"), dict) else {}
-    assert isinstance(architecture, dict)
-    pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
-    assert isinstance(pricing, dict)
+    """One catalogue entry, or None when it lacks what the app needs (OpenRouter's list may change)."""
+    architecture, pricing = _mapping(raw.get("architecture")), _mapping(raw.get("pricing"))
     try:
         model = ai.Model(
             id=raw["id"],
