@@ -3,6 +3,7 @@ import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, effectScope, h } from 'vue'
 import type { AiApi } from '../api/ai'
+import { ApiError } from '../api/client'
 import type { OpenRouterApi } from '../api/openrouter'
 import type { AiEditResult, OpenRouterStatus } from '../api/types'
 import { provideAi } from '../composables/aiContext'
@@ -27,8 +28,9 @@ describe('AiPanel', () => {
   })
 
   async function open(status: OpenRouterStatus, edit?: AiApi['edit']) {
+    const statusCall = vi.fn<OpenRouterApi['status']>().mockResolvedValue(status)
     const openRouter: OpenRouterApi = {
-      status: vi.fn().mockResolvedValue(status),
+      status: statusCall,
       connect: vi.fn(),
       disconnect: vi.fn(),
     }
@@ -46,7 +48,7 @@ describe('AiPanel', () => {
     })
     wrapper = mount(Host, { attachTo: document.body })
     await flushPromises()
-    return { w: wrapper, api, openSettings, replaceImage, setEditing }
+    return { w: wrapper, api, openSettings, replaceImage, setEditing, status: statusCall }
   }
 
   it('asks to connect when there is no key, and opens the AI settings', async () => {
@@ -84,6 +86,18 @@ describe('AiPanel', () => {
     expect(result.text()).toContain('Version 2')
     expect(w.get('[data-testid=ai-edit-text]').text()).toBe('I inverted the colours.')
     expect(w.get('[data-testid=ai-edit-cost]').text()).toBe('Cost $0.04')
+  })
+
+  it('checks the connection again when the server says there is no key, then asks to connect', async () => {
+    const refused = new ApiError({ code: 'openrouter_not_connected', message: 'Connect OpenRouter first.', status: 409 })
+    const { w, status } = await open(connectedStatus, vi.fn<AiApi['edit']>().mockRejectedValue(refused))
+    status.mockResolvedValue(disconnectedStatus)
+    await w.get('[data-testid=ai-edit-input]').setValue('invert it')
+    await w.get('[data-testid=ai-edit-apply]').trigger('click')
+    await flushPromises()
+    expect(status).toHaveBeenCalledTimes(2)
+    expect(w.find('[data-testid=ai-edit]').exists()).toBe(false)
+    expect(w.find('[data-testid=ai-connect-cta]').exists()).toBe(true)
   })
 
   it('shows progress with Cancel while an edit runs; cancelling leaves the image alone', async () => {
