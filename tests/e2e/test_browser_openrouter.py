@@ -226,7 +226,7 @@ async def test_connect_chat_edit_undo_disconnect(ai_stack: Stack, browser: Brows
 async def test_chat_errors_are_shown_where_they_happen(
     ai_stack: Stack, browser: Browser, photo_file: Path
 ) -> None:
-    """Out of credits links to OpenRouter; a 429 holds Send until Retry-After; a broken stream is retried."""
+    """402 links to OpenRouter's credits; 429 holds Send for Retry-After; a broken stream is retried; Stop."""
     context = await browser.new_context(base_url=app_url(ai_stack))
     page = await context.new_page()
     try:
@@ -270,5 +270,19 @@ async def test_chat_errors_are_shown_where_they_happen(
         await editor.get_by_test_id("ai-retry").click()
         await expect(saved).to_have_count(2, timeout=SLOW)
         await expect(problem).to_have_count(0)
+
+        # Stop: the reply is abandoned, shown as not saved, and gone after a reload.
+        await set_fake_mode(ai_stack, "slow")
+        await chat_input.fill("Suggest a caption")
+        await chat_input.press("Enter")
+        await editor.get_by_test_id("chat-stop").click()
+        await expect(editor.get_by_test_id("chat-stopped")).to_contain_text("Stopped, not saved.")
+        await expect(editor.get_by_test_id("chat-send")).to_be_visible()
+        await page.reload()
+        await page.get_by_test_id("image-card").click()
+        await expect(saved).to_have_count(2, timeout=SLOW)
+        await expect(editor.get_by_test_id("chat-message")).to_have_count(2)
+        stopped = editor.get_by_test_id("chat-message").filter(has_text="Suggest a caption")
+        await expect(stopped).to_have_count(0)
     finally:
         await context.close()
