@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { mount } from '@vue/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { useToasts } from '../composables/useToasts'
 import { QUICK_OPERATION } from '../lib/background'
 import { flush, json, mountWithBackground } from '../test/backgroundFixtures'
 import { imageFixture } from '../test/fixtures'
@@ -9,6 +10,10 @@ import ImageCard from './ImageCard.vue'
 
 describe('BackgroundQuickAction on the image card', () => {
   let mounted: ReturnType<typeof mountWithBackground> | null = null
+  beforeEach(() => {
+    const { toasts, dismiss } = useToasts()
+    toasts.value.forEach((t) => dismiss(t.id))
+  })
   afterEach(() => {
     mounted?.wrapper.unmount()
     mounted?.scope.stop()
@@ -48,6 +53,17 @@ describe('BackgroundQuickAction on the image card', () => {
     await flush()
     expect(mounted.wrapper.find('[data-testid=card-remove-background]').exists()).toBe(true)
     expect(mounted.onResult).not.toHaveBeenCalled()
+  })
+
+  it('stops the run when the card goes (the image was deleted)', async () => {
+    mounted = mountWithBackground(BackgroundQuickAction, { image: imageFixture('a'), busy: false })
+    await mounted.wrapper.get('[data-testid=card-remove-background]').trigger('click')
+    await flush()
+    mounted.wrapper.unmount()
+    expect(mounted.removals[0]!.signal.aborted).toBe(true)
+    await flush()
+    // Whoever deleted it knows; a "Cancelled" toast would only confuse.
+    expect(useToasts().toasts.value.some((t) => t.message.startsWith('Cancelled'))).toBe(false)
   })
 
   it('is not offered while another operation runs on the image, nor where the feature is absent', () => {

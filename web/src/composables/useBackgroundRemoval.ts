@@ -52,6 +52,8 @@ export function useBackgroundRemoval(
   /** The editor panel's choices, kept while the page lives so that the next image starts from them. */
   const settings = ref<BackgroundSettings>({ ...DEFAULT_SETTINGS })
   const controllers = new Map<string, AbortController>()
+  /** Runs stopped because their image went away: nobody needs to hear about those. */
+  const silent = new Set<string>()
   let modelsRequest: Promise<void> | null = null
   let ticker: ReturnType<typeof setInterval> | null = null
 
@@ -117,20 +119,27 @@ export function useBackgroundRemoval(
       return result
     } catch (caught) {
       if (controller.signal.aborted) {
-        notify('Cancelled. The image was not changed.')
+        if (!silent.has(id)) notify('Cancelled. The image was not changed.')
       } else {
         notify(backgroundErrorMessage(toApiError(caught)), { kind: 'error' })
       }
       return null
     } finally {
       controllers.delete(id)
+      silent.delete(id)
       setRun(id, null)
     }
   }
 
-  /** Stops the run on `id`: the request is dropped and the server creates no version. */
-  function cancel(id: string): void {
-    controllers.get(id)?.abort()
+  /**
+   * Stops the run on `id`: the request is dropped and the server creates no version. `quiet` when
+   * the image itself went away, so there is nothing to tell.
+   */
+  function cancel(id: string, { quiet = false }: { quiet?: boolean } = {}): void {
+    const controller = controllers.get(id)
+    if (!controller) return
+    if (quiet) silent.add(id)
+    controller.abort()
   }
 
   const downloadingMask = ref(false)
