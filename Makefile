@@ -65,6 +65,14 @@ run: install web models ## Run the app (embedded PostgreSQL and NATS unless DATA
 stack: install web models ## Run the compose topology locally with REPLICAS image-service replicas (default 3)
 	$(PY) -m imagetools_common.stack --replicas image-service=$(REPLICAS)
 
+.PHONY: backup restore
+backup: install ## Back up the database (make run's embedded one, or DATABASE_URL) to var/backups/
+	$(PY) -m imagetools_common.backup dump
+
+restore: install ## Replace the database with a backup: make restore DUMP=var/backups/<file> (stop it first)
+	@test -n "$(DUMP)" || { echo "usage: make restore DUMP=var/backups/<file>.dump"; exit 2; }
+	$(PY) -m imagetools_common.backup restore "$(DUMP)"
+
 .PHONY: lint
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .

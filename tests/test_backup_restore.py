@@ -15,12 +15,14 @@ import secrets
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from uuid import UUID
 
+import asyncpg
 import pgserver
 import pytest
 from nats.aio.client import Client as NATS
@@ -28,6 +30,7 @@ from nats.aio.client import Client as NATS
 from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
 from image_service.settings import ImageSettings
+from imagetools_common.backup import DUMP_OPTIONS, RESTORE_OPTIONS
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import session
 from imagetools_common.contracts.base import Empty
@@ -52,14 +55,15 @@ def guide_block(marker: str) -> list[str]:
 
 
 def options(lines: list[str], program: str) -> set[str]:
-    """The --options ``program`` is run with in ``lines`` (inside ``sh -c '...'`` too)."""
+    """The --options ``program`` is run with in ``lines`` (inside ``sh -c '...'`` too), except
+    where its file and database go, which differ between the forms."""
     found: set[str] = set()
     for line in lines:
         words = shlex.split(line)
         words = [w for word in words for w in (shlex.split(word) if " " in word else [word])]
         if program in words:
-            found |= {w.split("=", 1)[0] for w in words[words.index(program) :] if w.startswith("--")}
-    return found
+            found |= {w for w in words[words.index(program) :] if w.startswith("--")}
+    return {o for o in found if not o.startswith(("--file=", "--dbname="))}
 
 
 async def run_documented(lines: list[str], database_url: str, workdir: Path) -> None:
@@ -123,11 +127,15 @@ async def test_backup_wipe_restore_keeps_every_image(
 ) -> None:
     backup = guide_block("backup:url")
     restore = guide_block("restore:url")
-    # The compose form runs the same programs with the same options inside the container.
-    assert options(guide_block("backup:compose"), "pg_dump") == options(backup, "pg_dump") - {"--file"}
-    assert options(guide_block("restore:compose"), "pg_restore") == options(restore, "pg_restore") - {
-        "--dbname"
-    }
+    # The compose form and `make backup` / `make restore` run the same programs with the same options.
+    assert (
+        options(guide_block("backup:compose"), "pg_dump") == options(backup, "pg_dump") == set(DUMP_OPTIONS)
+    )
+    assert (
+        options(guide_block("restore:compose"), "pg_restore")
+        == options(restore, "pg_restore")
+        == set(RESTORE_OPTIONS)
+    )
 
     name = f"imagetools_backup_{secrets.token_hex(4)}"
     database_url = await ensure_database(postgres_admin_url, name)
@@ -174,3 +182,41 @@ async def test_backup_wipe_restore_keeps_every_image(
     # 2 sessions × 2 images × (original + 3 versions × (image + thumbnail))
     assert len(before) == 2 * 2 * 7
     assert after == before
+
+
+async def test_make_backup_and_restore_round_trip(postgres_admin_url: str, tmp_path: Path) -> None:
+    """`make backup` then `make restore` (python -m imagetools_common.backup) into another database."""
+    source, target = (f"imagetools_cli_{secrets.token_hex(4)}" for _ in range(2))
+    rows = [(i, secrets.token_bytes(50_000)) for i in range(5)]
+    try:
+        source_url = await ensure_database(postgres_admin_url, source)
+        conn = await asyncpg.connect(source_url)
+        try:
+            await conn.execute(
+                "CREATE SCHEMA images; CREATE TABLE images.blobs (id int PRIMARY KEY, data bytea)"
+            )
+            await conn.executemany("INSERT INTO images.blobs VALUES ($1, $2)", rows)
+        finally:
+            await conn.close()
+        dump = tmp_path / "dev.dump"
+        await run_backup_cli(source_url, tmp_path, "dump", "--out", str(dump))
+        target_url = await ensure_database(postgres_admin_url, target)
+        await run_backup_cli(target_url, tmp_path, "restore", str(dump))
+        conn = await asyncpg.connect(target_url)
+        try:
+            restored = await conn.fetch("SELECT id, data FROM images.blobs ORDER BY id")
+        finally:
+            await conn.close()
+        assert [(r["id"], bytes(r["data"])) for r in restored] == rows
+    finally:
+        for name in (source, target):
+            await drop_database(postgres_admin_url, name)
+
+
+async def run_backup_cli(database_url: str, cwd: Path, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "imagetools_common.backup", *args, cwd=cwd, env=env, stderr=subprocess.PIPE
+    )
+    _, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
