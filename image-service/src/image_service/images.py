@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from PIL import Image
 
 from image_service.imaging import compress, encode, formats, metadata, operations, thumbnail
 from image_service.imaging.decode import Decoded, decode
-from image_service.repo import ImageRecord, ImageRepo, NewVersion, VersionRow
+from image_service.repo import ImageRecord, ImageRepo, NewVersion, Once, Replay, VersionRow
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
 from imagetools_common.errors import NotFound, PayloadTooLarge, QuotaExceeded, ValidationFailed
@@ -87,6 +88,9 @@ class Images:
     # Upload ------------------------------------------------------------------------------------
 
     async def upload(self, header: contract.UploadHeader, data: bytes) -> contract.ImageInfo:
+        once = _once(contract.UPLOAD.subject, header, data)
+        if once is not None and (replay := await self._repo.replay(header.session_id, once)):
+            return _replayed(replay)  # before the quota check: the first attempt may have filled it
         max_images = self._settings.max_images_per_session
         if await self._repo.count(header.session_id) >= max_images:  # fail fast, before decoding
             raise QuotaExceeded(
@@ -96,7 +100,7 @@ class Images:
         if not data:
             raise ValidationFailed("the file is empty", details={"field": "file"})
         first, decoded = await self._cpu(self._working_copy, data)
-        image_id = await self._repo.create(
+        created = await self._repo.create(
             header.session_id,
             filename=formats.sanitize_filename(header.filename),
             original=data,
@@ -104,9 +108,12 @@ class Images:
             first_frame_only=decoded.animated,
             first=first,
             max_images=max_images,
+            once=once,
         )
-        log.info("image uploaded", image_id=str(image_id), format=decoded.format.value, bytes=len(data))
-        return to_info(await self._repo.get(header.session_id, image_id))
+        if isinstance(created, Replay):
+            return _replayed(created)
+        log.info("image uploaded", image_id=str(created.id), format=decoded.format.value, bytes=len(data))
+        return to_info(created)
 
     def _working_copy(self, data: bytes) -> tuple[NewVersion, Decoded]:
         """Version 1: the upload itself when a browser can show it as is, else an upright re-encode."""
@@ -134,6 +141,9 @@ class Images:
     # Operations --------------------------------------------------------------------------------
 
     async def apply(self, request: contract.ApplyRequest) -> contract.ImageInfo:
+        once = _once(contract.APPLY.subject, request)
+        if once is not None and (replay := await self._repo.replay(request.session_id, once)):
+            return _replayed(replay)  # a retry: no pixel work, the first result
         record = await self._repo.get(request.session_id, request.image_id)
         op = request.operation
         source = record.current
@@ -165,8 +175,10 @@ class Images:
             )
         updated = await self._repo.add_version(
             request.session_id, request.image_id, based_on=record.current_version, version=version,
-            keep=self._settings.undo_stack_limit,
+            keep=self._settings.undo_stack_limit, once=once,
         )  # fmt: skip
+        if isinstance(updated, Replay):
+            return _replayed(updated)
         log.info(
             "operation applied",
             image_id=str(request.image_id),
@@ -224,14 +236,19 @@ class Images:
             compression=compression,
         )
 
-    async def undo(self, ref: contract.ImageRef) -> contract.ImageInfo:
-        return to_info(await self._repo.move(ref.session_id, ref.image_id, step=-1))
+    async def undo(self, step: contract.HistoryStep) -> contract.ImageInfo:
+        once = _once(contract.UNDO.subject, step)
+        return _moved(await self._repo.move(step.session_id, step.image_id, step=-1, once=once))
 
-    async def redo(self, ref: contract.ImageRef) -> contract.ImageInfo:
-        return to_info(await self._repo.move(ref.session_id, ref.image_id, step=+1))
+    async def redo(self, step: contract.HistoryStep) -> contract.ImageInfo:
+        once = _once(contract.REDO.subject, step)
+        return _moved(await self._repo.move(step.session_id, step.image_id, step=+1, once=once))
 
     async def revert(self, request: contract.RevertRequest) -> contract.ImageInfo:
-        return to_info(await self._repo.move(request.session_id, request.image_id, to=request.version))
+        once = _once(contract.REVERT.subject, request)
+        return _moved(
+            await self._repo.move(request.session_id, request.image_id, to=request.version, once=once)
+        )
 
     async def add_version(self, header: contract.AddVersionHeader, data: bytes) -> contract.ImageInfo:
         """A version made elsewhere (an AI edit): decoded and re-encoded here, never stored as sent."""
@@ -357,6 +374,32 @@ class Images:
         if not removed and ref.profile_id not in compress.SYSTEM_PRESETS:
             raise NotFound("no such profile")
         return await self.presets(ref.session_id)
+
+
+def _once(subject: str, request: contract.Keyed, body: bytes = b"") -> Once | None:
+    """The idempotency record of a keyed request (None without a key).
+
+    The fingerprint covers the endpoint, the request without its key and any body, so reusing a
+    key for a different request is refused instead of answered with an unrelated reply.
+    """
+    if request.idempotency_key is None:
+        return None
+    digest = hashlib.sha256(subject.encode())
+    digest.update(request.model_dump_json(exclude={"idempotency_key"}).encode())
+    digest.update(hashlib.sha256(body).digest())
+    return Once(
+        key=request.idempotency_key,
+        fingerprint=digest.hexdigest(),
+        render=lambda record: to_info(record).model_dump(mode="json"),
+    )
+
+
+def _replayed(replay: Replay) -> contract.ImageInfo:
+    return contract.ImageInfo.model_validate(replay.reply)
+
+
+def _moved(result: ImageRecord | Replay) -> contract.ImageInfo:
+    return _replayed(result) if isinstance(result, Replay) else to_info(result)
 
 
 def _transform(image: Image.Image, op: Any) -> Image.Image:
