@@ -67,7 +67,7 @@ def cors_headers(origin: str | None, allowed: Collection[str], preflight: bool) 
     if preflight:
         headers |= {
             "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE",
-            "Access-Control-Allow-Headers": f"Content-Type, {CSRF_HEADER}, X-Request-ID",
+            "Access-Control-Allow-Headers": f"Content-Type, {CSRF_HEADER}, X-Request-ID, Idempotency-Key",
             "Access-Control-Max-Age": "600",
         }
     return headers
