@@ -103,6 +103,13 @@ describe('BackgroundPanel', () => {
     expect(sent(m)).toMatchObject({ background: { kind: 'image', image_id: 'third' } })
   })
 
+  it('never keeps the edited image itself as its background when the remembered choice was it', () => {
+    mounted = mountWithBackground(BackgroundPanel, { image: me }, { images: [me, other], settings: { kind: 'image', imageId: 'me' } })
+    const options = mounted.wrapper.findAll('[data-testid=background-image-option]')
+    expect(options.map((o) => [o.attributes('data-image-id'), o.attributes('aria-pressed')])).toEqual([['other', 'true']])
+    expect(mounted.wrapper.get<HTMLButtonElement>('[data-testid=background-apply]').element.disabled).toBe(false)
+  })
+
   it('says to upload another image when the session has no other', async () => {
     mounted = mountWithBackground(BackgroundPanel, { image: me }, { images: [me] })
     await mounted.wrapper.get('[data-testid=background-kind-image]').trigger('click')

@@ -5,6 +5,7 @@ import { createBackgroundApi } from '../api/background'
 import { ApiClient, type FetchLike } from '../api/client'
 import type { BackgroundModels, ImageView } from '../api/types'
 import { provideBackground, useBackgroundRemoval } from '../composables/useBackgroundRemoval'
+import type { BackgroundSettings } from '../lib/background'
 
 /** A models list as the server sends it: one installed model, measured timing. */
 export const MODELS: BackgroundModels = {
@@ -43,16 +44,23 @@ export function fakeBackgroundGateway(models: () => Response = () => json(200, M
 
 /**
  * Mounts `component` below a real useBackgroundRemoval on the fake gateway, as App.vue provides
- * it; `images` are the session's images.
+ * it; `images` are the session's images, `settings` what the panel remembers.
  */
 export function mountWithBackground(
   component: Component,
   props: Record<string, unknown>,
-  { images = [] as readonly ImageView[], gateway = fakeBackgroundGateway(), clock = () => Date.now() } = {},
+  {
+    images = [] as readonly ImageView[],
+    gateway = fakeBackgroundGateway(),
+    clock = () => Date.now(),
+    settings = {} as Partial<BackgroundSettings>,
+  } = {},
 ) {
   const scope = effectScope()
   const onResult = vi.fn<(image: ImageView) => void>()
   const removal = scope.run(() => useBackgroundRemoval(gateway.api, { onResult, clock, tickMs: 10 }))!
+  // Choices remembered from an earlier editor.
+  removal.settings.value = { ...removal.settings.value, ...settings }
   const Host = defineComponent({
     setup() {
       provideBackground({ removal, images: () => images })
