@@ -308,3 +308,23 @@ async def test_a_broken_model_makes_the_replica_unhealthy_and_removal_unavailabl
         image = await upload(rpc, session_id, png(skdata.chelsea()))  # everything else still works
         with pytest.raises(ServiceUnavailable, match=reason):
             await remove(rpc, session_id, image.id)
+
+
+async def test_alpha_matting_and_mask_post_processing(rpc: RpcClient) -> None:
+    """Matting and post-processing keep the subject and drop the background; post-processing hardens edges."""
+    session_id = await new_session(rpc)
+    cat = await upload(rpc, session_id, png(skdata.chelsea()))
+    plain = await remove(rpc, session_id, cat.id)
+    soft = np.asarray((await current(rpc, session_id, cat.id)).getchannel("A"))
+    revert = contract.RevertRequest(session_id=session_id, image_id=cat.id, version=1)
+    await rpc.call(contract.REVERT, revert)  # each run from the photo, not from the last cut-out
+    await remove(rpc, session_id, cat.id, post_process_mask=True)
+    hard = np.asarray((await current(rpc, session_id, cat.id)).getchannel("A"))
+    assert ((hard > 0) & (hard < 255)).sum() < ((soft > 0) & (soft < 255)).sum()
+
+    await rpc.call(contract.REVERT, revert)
+    matted = await remove(rpc, session_id, cat.id, alpha_matting=True, erode_size=5)
+    assert matted.current.params["alpha_matting"] is True and matted.current.number > plain.current.number
+    cut = await current(rpc, session_id, cat.id)
+    assert alpha(cut, CAT_MUZZLE).min() >= 0.9
+    assert alpha(cut, CAT_BACKDROP).max() <= 0.1

@@ -25,6 +25,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     # Models load (verified, warmed up) before the replica announces itself; see background.service.
     background = BackgroundRemoval(repo, runtime.settings, images._cpu, max_result=images._max_result)
     runtime.service.metadata.update(await background.start())
+    runtime.cleanup.append(background.close)
     cancels = await runtime.nc.subscribe(contract.CANCEL_SUBJECT, cb=background.on_cancel)
     runtime.async_cleanup.append(cancels.unsubscribe)
 

@@ -13,17 +13,25 @@ loads each model exactly once, at start-up, never per request.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import onnxruntime as ort
 from PIL import Image
+
+# rembg (with scipy, scikit-image and pymatting's numba kernels) takes seconds to import: it is
+# imported with this module, before any event loop runs, never lazily from a worker thread.
+from rembg.sessions import sessions
 
 from imagetools_common.logs import get_logger
 
@@ -128,6 +136,31 @@ class ModelState:
     problems: list[str]
 
 
+def _libc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return None
+    return trim
+
+
+_TRIM = _libc_trim()
+
+
+def release_memory() -> None:
+    """Give freed heap back to the system after a removal or the start-up runs.
+
+    A 12 MP removal frees hundreds of MB in several threads' malloc arenas; glibc keeps them mapped,
+    so without this a replica's RSS stays at its busiest (measured: 674 MB after warm-up, 451 MB
+    trimmed; docs/PERFORMANCE.md).
+    """
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 def file_digest(path: Path, algorithm: str) -> str:
     digest = hashlib.new(algorithm)
     with path.open("rb") as file:
@@ -200,9 +233,6 @@ def _load(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -
 def _session(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -> Any:
     # rembg only accepts model paths under its home, and reads the home from the environment.
     os.environ["U2NET_HOME"] = str(path.parent.resolve())
-    import onnxruntime as ort
-    from rembg.sessions import sessions
-
     options = ort.SessionOptions()
     options.intra_op_num_threads = intra_threads
     options.inter_op_num_threads = inter_threads

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageChops, ImageColor, ImageFilter, ImageOps
+from pymatting import estimate_alpha_cf
+from rembg.bg import post_process as smooth_mask  # opening + blur + threshold, at the model's size
+from scipy.ndimage import binary_erosion
 
 from image_service.background.models import LoadedModel
 from image_service.imaging import encode, modes
@@ -58,17 +61,12 @@ def predict_mask(model: LoadedModel, image: Image.Image, post_process: bool) -> 
     mask = model.predict(model_input(image, model.input_size))
     seconds = time.perf_counter() - started
     if post_process:
-        from rembg.bg import post_process as smooth  # rembg's morphological opening + blur + threshold
-
-        mask = Image.fromarray(smooth(np.asarray(mask)))
+        mask = Image.fromarray(smooth_mask(np.asarray(mask)))
     return mask, seconds
 
 
 def matte(image: Image.Image, mask: Image.Image, op: contract.RemoveBackgroundOp) -> Image.Image:
     """A soft alpha from closed-form matting on a trimap made from the mask (both at full size in, out)."""
-    from pymatting import estimate_alpha_cf
-    from scipy.ndimage import binary_erosion
-
     scale = min(1.0, math.sqrt(MATTING_MAX_PIXELS / (image.width * image.height)))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     rgb = modes.flatten(image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)).convert("RGB")

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -85,6 +86,11 @@ class BackgroundRemoval:
         self._admitted = 0
         self._jobs: dict[UUID, Job] = {}
         self._cancelled: OrderedDict[UUID, None] = OrderedDict()
+        # Runs beside the worker thread of the one removal in progress (see _cut_out).
+        self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-side")
+
+    def close(self) -> None:
+        self._side.shutdown(wait=False, cancel_futures=True)
 
     # Start-up ----------------------------------------------------------------------------------
 
@@ -97,6 +103,7 @@ class BackgroundRemoval:
         for model in self._state.loaded.values():
             if model.timing is None:
                 model.timing = await self._cpu(_calibrate, model)
+        await self._cpu(catalogue.release_memory)
         metadata = {"models": ",".join(sorted(self._state.loaded))}
         if self._state.default:
             metadata["model"] = self._state.default
@@ -284,6 +291,19 @@ class BackgroundRemoval:
         job: Job,
     ) -> NewVersion:
         """Everything CPU-bound, in a worker thread; ``job.check`` between stages."""
+        try:
+            return self._cut_out(model, op, data, backdrop_data, job)
+        finally:
+            catalogue.release_memory()
+
+    def _cut_out(
+        self,
+        model: LoadedModel,
+        op: contract.RemoveBackgroundOp,
+        data: bytes,
+        backdrop_data: bytes | None,
+        job: Job,
+    ) -> NewVersion:
         started = time.perf_counter()
         decoded = decode(data, max_pixels=self._settings.max_pixels)
         backdrop = None
@@ -292,9 +312,15 @@ class BackgroundRemoval:
         job.check()
         cutout = removal.cut_out(model, decoded.image, op, backdrop, job.check)
         job.check()
+        # The main encode is single-threaded (Pillow releases the GIL): the other core makes the
+        # mask PNG and the thumbnail meanwhile.
+        extras = self._side.submit(
+            lambda: (removal.encode_mask(cutout.mask), thumbnail.thumbnail(cutout.image))
+        )
         body = removal.encode_result(
             cutout.image, op.format, exif=decoded.exif, icc_profile=decoded.icc_profile
         )
+        mask_png, thumb = extras.result()
         version = NewVersion(
             operation=op.type,
             params=op.model_dump(mode="json", exclude={"type"}) | {"model": model.spec.id},
@@ -302,8 +328,8 @@ class BackgroundRemoval:
             width=cutout.image.width,
             height=cutout.image.height,
             data=body,
-            thumbnail=thumbnail.thumbnail(cutout.image),
-            mask=removal.encode_mask(cutout.mask),
+            thumbnail=thumb,
+            mask=mask_png,
         )
         if model.timing is not None:
             total = time.perf_counter() - started
