@@ -2,7 +2,7 @@
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../api/client'
-import { chatDone, historyFixture } from '../test/aiFixtures'
+import { chatDone, historyFixture, messageFixture } from '../test/aiFixtures'
 import { fakeAiApi } from '../test/fakeAi'
 import AiChatPanel from './AiChatPanel.vue'
 
@@ -151,6 +151,17 @@ describe('AiChatPanel', () => {
     await flushPromises()
     expect(api.chat).toHaveBeenCalledTimes(2)
     expect(w.find('[data-testid=ai-problem]').exists()).toBe(false)
+  })
+
+  it('renders the Markdown models write as elements, never as HTML', async () => {
+    const reply = '**Alt text:** a *red* car\n\n- by the sea\n- at dusk\n\n<img src=x onerror=alert(1)>'
+    const { w } = await open({ messages: [messageFixture('m1', 'assistant', reply, 0.001)], total_cost: 0.001 })
+    const message = w.get('[data-testid=chat-message]')
+    expect(message.get('strong').text()).toBe('Alt text:')
+    expect(message.get('em').text()).toBe('red')
+    expect(message.findAll('li').map((li) => li.text())).toEqual(['by the sea', 'at dusk'])
+    expect(message.find('img').exists()).toBe(false)
+    expect(message.text()).toContain('<img src=x onerror=alert(1)>')
   })
 
   it('copies a reply to the clipboard', async () => {
