@@ -71,3 +71,21 @@ async def test_a_key_reused_for_another_request_or_malformed_is_a_422(client: Cl
         assert "Idempotency-Key" in (await response.json())["error"]["message"]
     info = await (await client.get(base)).json()
     assert [v["number"] for v in info["versions"]] == [1, 2] and info["current"]["number"] == 2
+
+
+async def test_the_api_docs_name_the_header_where_it_works(client: Client) -> None:
+    """OpenAPI lists the optional Idempotency-Key on exactly the requests that honour it."""
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    keyed = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if any(p["name"] == "Idempotency-Key" and not p["required"] for p in op.get("parameters", []))
+    }
+    assert keyed == {
+        ("POST", "/api/v1/images"),
+        ("POST", "/api/v1/images/{image_id}/operations"),
+        ("POST", "/api/v1/images/{image_id}/undo"),
+        ("POST", "/api/v1/images/{image_id}/redo"),
+        ("POST", "/api/v1/images/{image_id}/revert"),
+    }

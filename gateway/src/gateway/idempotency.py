@@ -17,7 +17,8 @@ from imagetools_common.errors import ValidationFailed
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Shorter than the wire's 128 characters: an upload appends ":<file number>" per file.
-_CLIENT_KEY = re.compile(r"[A-Za-z0-9._\-]{8,100}")
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._\-]{8,100}$"
+_CLIENT_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def idempotency_key(request: web.Request) -> str:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from gateway.http import ErrorBody
+from gateway.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from gateway.security import CSRF_HEADER, CSRF_HEADER_VALUE, SAFE_METHODS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,6 +51,8 @@ class ApiRoute:
     content_type: str = "application/json"
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Takes an optional Idempotency-Key header: a retry with the same key returns the first result.
+    idempotent: bool = False
 
     @property
     def openapi_path(self) -> str:
@@ -77,6 +80,18 @@ def _operation(route: ApiRoute) -> dict[str, Any]:
                 "required": True,
                 "description": "Cross-site request guard",
                 "schema": {"type": "string", "enum": [CSRF_HEADER_VALUE]},
+            }
+        )
+    if route.idempotent:
+        params.append(
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "8 to 100 letters, digits, '.', '_' or '-' (a UUID fits). The same request "
+                "sent again with the same key returns the first result instead of applying it twice; the "
+                "same key with a different request is a 422. Kept for a day.",
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
             }
         )
     if params:

@@ -95,6 +95,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         status=201,
         response=UploadResult,
         errors=(403, 409, 413, 415, 422),
+        idempotent=True,
         description="multipart/form-data with one or more parts named `file`. The type is decided from "
         "the content: JPEG, PNG, WebP, GIF (first frame), BMP, TIFF, HEIC/HEIF, AVIF. "
         "With several files, those refused are listed in `errors`; if all are refused the "
@@ -198,6 +199,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=OperationBody,
         response=ImageView,
         errors=(400, 403, 404, 409, 413, 415, 422, 429, 503, 504),
+        idempotent=True,
         description="compress, resize, rotate, flip, crop, convert, strip_metadata or remove_background; "
         "the result is a new version that undo can take back. remove_background: 429 with Retry-After "
         "when this replica's queue is full, 503 when no model is loaded, 504 past BG_TIMEOUT_SECONDS; "
@@ -210,7 +212,8 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Undo the last step",
         "images",
         response=ImageView,
-        errors=(403, 404, 409),
+        errors=(403, 404, 409, 422),
+        idempotent=True,
     ),
     ApiRoute(
         "POST",
@@ -219,7 +222,8 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Redo an undone step",
         "images",
         response=ImageView,
-        errors=(403, 404, 409),
+        errors=(403, 404, 409, 422),
+        idempotent=True,
     ),
     ApiRoute(
         "POST",
@@ -230,6 +234,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=RevertBody,
         response=ImageView,
         errors=(403, 404, 415, 422),
+        idempotent=True,
     ),
     ApiRoute(
         "POST",
