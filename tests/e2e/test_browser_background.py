@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,15 @@ async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser
     await expect(handle).to_have_attribute("aria-valuenow", "48")
     await page.keyboard.press("End")
     await expect(handle).to_have_attribute("aria-valuenow", "100")
+    # Dragging anywhere on the picture moves the divider to the pointer.
+    box = await editor.get_by_test_id("compare-slider").bounding_box()
+    assert box is not None
+    middle_y = box["y"] + box["height"] / 2
+    await page.mouse.move(box["x"] + box["width"] * 0.6, middle_y)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + box["width"] * 0.25, middle_y, steps=5)
+    await page.mouse.up()
+    await expect(handle).to_have_attribute("aria-valuenow", re.compile(r"^2[4-6]$"))
 
     # The new version itself: transparent where the backdrop was, opaque on the subject.
     src = await editor.get_by_test_id("editor-preview").get_attribute("src")
