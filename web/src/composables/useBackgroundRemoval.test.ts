@@ -56,6 +56,15 @@ describe('useBackgroundRemoval', () => {
     expect(fetch.mock.calls.filter(([url]) => url === '/api/v1/background/models')).toHaveLength(2)
   })
 
+  it('names a replaced background in the success toast', async () => {
+    const { state, removals } = setup()
+    const done = state.start(imageFixture('a'), { ...QUICK_OPERATION, background: { kind: 'colour', colour: '#ffffff' }, format: 'jpeg' })
+    await flush()
+    removals[0]!.answer(json(200, imageFixture('a', { number: 2, operation: 'remove_background' })))
+    await done
+    expect(lastToast()).toMatchObject({ kind: 'success', message: 'Background replaced with a colour: IMG_1234.jpg' })
+  })
+
   it('says when a run takes longer than usual, and shows elapsed time only without timing', async () => {
     const { state } = setup(fakeGateway(() => json(200, { ...MODELS, timing: null })))
     void state.start(imageFixture('a'), { ...QUICK_OPERATION })
