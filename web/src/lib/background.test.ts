@@ -165,6 +165,9 @@ describe('error wording', () => {
     expect(backgroundErrorMessage(error(503, 'service_unavailable', 'Model not available: not installed'))).toBe(
       'Model not available: not installed',
     )
+    expect(
+      backgroundErrorMessage(error(503, 'service_unavailable', 'background removal is unavailable: isnet-medium.onnx is missing')),
+    ).toBe('Model not available: isnet-medium.onnx is missing')
   })
 
   it("uses the server's message for everything else, and a proxy's 503 is not blamed on the model", () => {

@@ -210,7 +210,8 @@ export function backgroundErrorMessage(error: ApiError): string {
   }
   // A 503 without the API's envelope came from a proxy in front of it: its fallback text says so.
   if (error.status === 503 && error.code === 'service_unavailable') {
-    const reason = error.message.replace(/^model not available:\s*/i, '')
+    // The service words it "background removal is unavailable: <reason>"; say it once, our way.
+    const reason = error.message.replace(/^(model not available|background removal is unavailable):\s*/i, '')
     return `Model not available: ${reason}`
   }
   return error.message
