@@ -186,7 +186,8 @@ class BackgroundRemoval:
             await self._backdrop_exists(request.session_id, op.background.image_id)
         job = Job(request.operation_id)
         if job.operation_id is not None:
-            if job.operation_id in self._cancelled:
+            if job.operation_id in self._cancelled:  # the cancel overtook its request
+                log.info("background removal cancelled", operation_id=str(job.operation_id))
                 raise Conflict("the operation was cancelled; nothing was changed")
             self._jobs[job.operation_id] = job
         started = time.perf_counter()
