@@ -78,7 +78,7 @@ class RetryingRpcClient(RpcClient):
                 return await attempt()
             except RETRYABLE as error:
                 log.warning(
-                    "rpc retry", subject=endpoint.subject, attempt=number, code=error.code, pause=pause
+                    "rpc retry", subject=endpoint.subject, attempt=number, reason=error.code, pause=pause
                 )
                 await asyncio.sleep(pause)
         return await attempt()
