@@ -120,6 +120,12 @@ async def test_remove_background_models_mask_and_health(
         assert picture.mode == "L" and picture.size == (451, 300)
         not_a_removal = await client.get(f"/api/v1/images/{cat['id']}/mask?version=1")
         assert (await error(not_a_removal, 404))["code"] == "not_found"
+        bad_version = await client.get(f"/api/v1/images/{cat['id']}/mask?version=two")
+        assert (await error(bad_version, 422))["code"] == "validation_error"
+        stranger = await make_client()  # another browser: no session, so no such image
+        assert (await error(await stranger.get(f"/api/v1/images/{cat['id']}/mask"), 404))[
+            "code"
+        ] == "not_found"
 
         health = await (await client.get("/health")).json()
         assert health["status"] == "healthy"
