@@ -266,6 +266,12 @@ async def test_replicas_killed_and_restarted_under_load(scaled: Stack, database_
 
     async def faults() -> None:
         """Restart one replica, then SIGKILL another once the replacement takes work; then 40 more."""
+        try:
+            await inject_faults()
+        finally:
+            done.set()  # the load stops even when a fault step failed, so the test reports it
+
+    async def inject_faults() -> None:
         nonlocal spread
         await when(lambda: tally.answered >= 40)
         spread = await replica_stats(scaled)
@@ -281,7 +287,6 @@ async def test_replicas_killed_and_restarted_under_load(scaled: Stack, database_
         scaled.processes.remove(killed)
         killed_at = tally.answered
         await when(lambda: tally.answered >= max(OPERATIONS, killed_at + 40))
-        done.set()
 
     fault_task = asyncio.create_task(faults())
     workers = await run_load(scaled, tally, done)
@@ -320,14 +325,17 @@ async def test_rolling_restart_drops_nothing(scaled: Stack) -> None:
     done = asyncio.Event()
 
     async def roll() -> None:
-        await when(lambda: tally.answered >= 20)
-        for old in image_replicas(scaled):
-            assert await old.stop() == 0  # a clean exit after draining
-            scaled.processes.remove(old)
-            await scaled.start_service("image-service")
-            await scaled.wait_for_services({"image-service": REPLICAS})
-        await when(lambda: tally.answered >= 20 + 60)
-        done.set()
+        try:
+            await when(lambda: tally.answered >= 20)
+            for old in image_replicas(scaled):
+                assert await old.stop() == 0  # a clean exit after draining
+                scaled.processes.remove(old)
+                await scaled.start_service("image-service")
+                await scaled.wait_for_services({"image-service": REPLICAS})
+            rolled_at = tally.answered
+            await when(lambda: tally.answered >= rolled_at + 60)
+        finally:
+            done.set()  # the load stops even when a step failed, so the test reports it
 
     rolling = asyncio.create_task(roll())
     workers = await run_load(scaled, tally, done, seed=100)
