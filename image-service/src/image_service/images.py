@@ -75,9 +75,10 @@ class Images:
         self._settings = settings
         self._pool = ThreadPoolExecutor(max_workers=settings.image_workers, thread_name_prefix="pixels")
         # A version must fit back through the bus to be downloaded.
-        self._max_result = max_payload - 256 * 1024
+        self.max_result = max_payload - 256 * 1024
 
-    async def _cpu(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def cpu(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run pixel work in the bounded worker pool, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(
             self._pool, functools.partial(fn, *args, **kwargs)
         )
@@ -88,9 +89,9 @@ class Images:
     # Upload ------------------------------------------------------------------------------------
 
     async def upload(self, header: contract.UploadHeader, data: bytes) -> contract.ImageInfo:
-        once = _once(contract.UPLOAD.subject, header, data)
+        once = keyed_once(contract.UPLOAD.subject, header, data)
         if once is not None and (replay := await self._repo.replay(header.session_id, once)):
-            return _replayed(replay)  # before the quota check: the first attempt may have filled it
+            return replayed(replay)  # before the quota check: the first attempt may have filled it
         max_images = self._settings.max_images_per_session
         if await self._repo.count(header.session_id) >= max_images:  # fail fast, before decoding
             raise QuotaExceeded(
@@ -99,7 +100,7 @@ class Images:
             )
         if not data:
             raise ValidationFailed("the file is empty", details={"field": "file"})
-        first, decoded = await self._cpu(self._working_copy, data)
+        first, decoded = await self.cpu(self._working_copy, data)
         created = await self._repo.create(
             header.session_id,
             filename=formats.sanitize_filename(header.filename),
@@ -111,7 +112,7 @@ class Images:
             once=once,
         )
         if isinstance(created, Replay):
-            return _replayed(created)
+            return replayed(created)
         log.info("image uploaded", image_id=str(created.id), format=decoded.format.value, bytes=len(data))
         return to_info(created)
 
@@ -141,9 +142,9 @@ class Images:
     # Operations --------------------------------------------------------------------------------
 
     async def apply(self, request: contract.ApplyRequest) -> contract.ImageInfo:
-        once = _once(contract.APPLY.subject, request)
+        once = keyed_once(contract.APPLY.subject, request)
         if once is not None and (replay := await self._repo.replay(request.session_id, once)):
-            return _replayed(replay)  # a retry: no pixel work, the first result
+            return replayed(replay)  # a retry: no pixel work, the first result
         record = await self._repo.get(request.session_id, request.image_id)
         op = request.operation
         source = record.current
@@ -167,8 +168,8 @@ class Images:
             _, _, current_thumbnail = await self._repo.version_data(
                 request.session_id, request.image_id, source.number, "thumbnail"
             )
-        version = await self._cpu(self._run, op, data, source, settings, current_thumbnail)
-        if len(version.data) > self._max_result:
+        version = await self.cpu(self._run, op, data, source, settings, current_thumbnail)
+        if len(version.data) > self.max_result:
             raise PayloadTooLarge(
                 f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: "
                 "choose a lossy format or make the image smaller first"
@@ -178,7 +179,7 @@ class Images:
             keep=self._settings.undo_stack_limit, once=once,
         )  # fmt: skip
         if isinstance(updated, Replay):
-            return _replayed(updated)
+            return replayed(updated)
         log.info(
             "operation applied",
             image_id=str(request.image_id),
@@ -237,23 +238,23 @@ class Images:
         )
 
     async def undo(self, step: contract.HistoryStep) -> contract.ImageInfo:
-        once = _once(contract.UNDO.subject, step)
+        once = keyed_once(contract.UNDO.subject, step)
         return _moved(await self._repo.move(step.session_id, step.image_id, step=-1, once=once))
 
     async def redo(self, step: contract.HistoryStep) -> contract.ImageInfo:
-        once = _once(contract.REDO.subject, step)
+        once = keyed_once(contract.REDO.subject, step)
         return _moved(await self._repo.move(step.session_id, step.image_id, step=+1, once=once))
 
     async def revert(self, request: contract.RevertRequest) -> contract.ImageInfo:
-        once = _once(contract.REVERT.subject, request)
+        once = keyed_once(contract.REVERT.subject, request)
         return _moved(
             await self._repo.move(request.session_id, request.image_id, to=request.version, once=once)
         )
 
     async def add_version(self, header: contract.AddVersionHeader, data: bytes) -> contract.ImageInfo:
         """A version made elsewhere (an AI edit): decoded and re-encoded here, never stored as sent."""
-        version = await self._cpu(self._made_elsewhere, header, data)
-        if len(version.data) > self._max_result:
+        version = await self.cpu(self._made_elsewhere, header, data)
+        if len(version.data) > self.max_result:
             size = len(version.data) / 1e6
             raise PayloadTooLarge(f"the edited image would be {size:.0f} MB, too large to store")
         updated = await self._repo.add_version(
@@ -313,7 +314,7 @@ class Images:
 
     async def metadata(self, ref: contract.ImageRef) -> contract.ImageMetadata:
         _, _, data = await self._repo.version_data(ref.session_id, ref.image_id, None, "data")
-        return await self._cpu(metadata.read_metadata, data)
+        return await self.cpu(metadata.read_metadata, data)
 
     async def delete(self, request: contract.ImageIds) -> contract.Deleted:
         return contract.Deleted(deleted=await self._repo.delete(request.session_id, request.image_ids))
@@ -376,7 +377,7 @@ class Images:
         return await self.presets(ref.session_id)
 
 
-def _once(subject: str, request: contract.Keyed, body: bytes = b"") -> Once | None:
+def keyed_once(subject: str, request: contract.Keyed, body: bytes = b"") -> Once | None:
     """The idempotency record of a keyed request (None without a key).
 
     The fingerprint covers the endpoint, the request without its key and any body, so reusing a
@@ -394,12 +395,12 @@ def _once(subject: str, request: contract.Keyed, body: bytes = b"") -> Once | No
     )
 
 
-def _replayed(replay: Replay) -> contract.ImageInfo:
+def replayed(replay: Replay) -> contract.ImageInfo:
     return contract.ImageInfo.model_validate(replay.reply)
 
 
 def _moved(result: ImageRecord | Replay) -> contract.ImageInfo:
-    return _replayed(result) if isinstance(result, Replay) else to_info(result)
+    return replayed(result) if isinstance(result, Replay) else to_info(result)
 
 
 def _transform(image: Image.Image, op: Any) -> Image.Image:

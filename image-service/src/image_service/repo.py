@@ -69,7 +69,7 @@ class Once:
     """A keyed mutation: applied at most once per session and key; a repeat gets the first reply."""
 
     key: str
-    # The endpoint and a hash of the request without its key (see Images._once).
+    # The endpoint and a hash of the request without its key (see images.keyed_once).
     fingerprint: str
     # The reply to remember, made from the image as the change left it (inside its transaction).
     render: Callable[[ImageRecord], dict[str, Any]]

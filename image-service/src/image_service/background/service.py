@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from image_service.background import models as catalogue
 from image_service.background import removal
 from image_service.background.models import LoadedModel, ModelState, Timing
-from image_service.images import _once, _replayed, to_info
+from image_service.images import keyed_once, replayed, to_info
 from image_service.imaging import thumbnail
 from image_service.imaging.decode import decode
 from image_service.repo import ImageRepo, NewVersion, Replay
@@ -171,9 +171,9 @@ class BackgroundRemoval:
     async def apply(self, request: contract.ApplyRequest) -> contract.ImageInfo:
         op = request.operation
         assert isinstance(op, contract.RemoveBackgroundOp)
-        once = _once(contract.APPLY.subject, request)
+        once = keyed_once(contract.APPLY.subject, request)
         if once is not None and (replay := await self._repo.replay(request.session_id, once)):
-            return _replayed(replay)
+            return replayed(replay)
         model = self._model(op.model)
         record = await self._repo.get(request.session_id, request.image_id)
         source = record.current
@@ -218,7 +218,7 @@ class BackgroundRemoval:
             keep=self._settings.undo_stack_limit, once=once,
         )  # fmt: skip
         if isinstance(updated, Replay):
-            return _replayed(updated)
+            return replayed(updated)
         log.info(
             "background removed",
             image_id=str(request.image_id),
