@@ -712,3 +712,42 @@ async def test_rotating_the_secret_reencrypts_stored_keys(
     await world.restart_oauth(base_env, credential_keys=new)
     assert (await world.json("GET", "/api/v1/openrouter/status"))["state"] == "connected"
     assert (await world.json("GET", "/api/v1/ai/models"))["chat"]
+
+
+# Limits -----------------------------------------------------------------------------------------
+
+
+async def test_a_seventh_edit_within_a_minute_is_refused_before_the_model(world: World) -> None:
+    """Six AI edits a minute per session; the seventh is a 429 with Retry-After that costs nothing."""
+    await world.connect()
+    uploaded = await world.upload(media.jpeg(media.photo(64, 48)))
+    path = f"/api/v1/images/{uploaded['id']}/ai-edit"
+    for _ in range(6):
+        await world.json("POST", path, json={"instruction": "invert"})
+    calls = len(world.fake.calls(CHAT))
+    status, headers, body = await world.request("POST", path, json={"instruction": "invert"})
+    assert status == 429 and json.loads(body)["error"]["code"] == "rate_limited"
+    assert 0 < int(headers["Retry-After"]) <= 60
+    assert len(world.fake.calls(CHAT)) == calls
+
+
+async def test_one_edit_at_a_time_per_session(world: World) -> None:
+    """While an edit runs, a second one from the same session is refused at once, not queued."""
+    await world.connect()
+    uploaded = await world.upload(media.jpeg(media.photo(300, 200)))
+    path = f"{world.base}/api/v1/images/{uploaded['id']}/ai-edit"
+    world.fake.stream_delay = 0.2
+    calls = len(world.fake.calls(CHAT))
+    slow = asyncio.ensure_future(
+        world.http.post(path, json={"instruction": ("word " * 100).strip()}, headers=CSRF)
+    )
+    while len(world.fake.calls(CHAT)) == calls:  # noqa: ASYNC110 - the fake records, it does not signal
+        await asyncio.sleep(0.05)
+    status, headers, body = await world.request(
+        "POST", f"/api/v1/images/{uploaded['id']}/ai-edit", json={"instruction": "invert"}
+    )
+    assert status == 429 and "at a time" in json.loads(body)["error"]["message"]
+    assert "Retry-After" in headers
+    world.fake.stream_delay = 0
+    async with await slow as finished:
+        assert finished.status == 200

@@ -11,6 +11,7 @@ from gateway.cookies import cookie_name
 from gateway.health import HealthProbe
 from gateway.middlewares import cors, csrf, json_errors, request_context, session_cookie
 from gateway.openapi import build_openapi
+from gateway.ratelimit import RateLimits, rate_limits
 from gateway.routes import ROUTES
 from gateway.security import security_headers
 from gateway.settings import GatewaySettings
@@ -47,10 +48,11 @@ async def _finish_headers(request: web.Request, response: web.StreamResponse) ->
 def create_app(settings: GatewaySettings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_upload_bytes + BODY_OVERHEAD,
-        middlewares=[request_context, session_cookie, json_errors, cors, csrf],
+        middlewares=[request_context, session_cookie, json_errors, cors, csrf, rate_limits],
     )
     app[keys.SETTINGS] = settings
     app[keys.WEB_APP] = WebApp(settings.web_dist_dir)
+    app[keys.RATE_LIMITS] = RateLimits()
     app[keys.OPENAPI] = build_openapi(ROUTES, version=__version__, cookie=cookie_name(settings.https))
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)

@@ -12,6 +12,7 @@ from imagetools_common.rpc import RpcClient
 
 if TYPE_CHECKING:
     from gateway.health import HealthProbe
+    from gateway.ratelimit import RateLimits
     from gateway.settings import GatewaySettings
     from gateway.spa import WebApp
 
@@ -20,6 +21,7 @@ NATS_CONNECTION = web.AppKey("nats", NATS)
 RPC = web.AppKey("rpc", RpcClient)
 HEALTH: web.AppKey[HealthProbe] = web.AppKey("health")
 WEB_APP: web.AppKey[WebApp] = web.AppKey("web_app")
+RATE_LIMITS: web.AppKey[RateLimits] = web.AppKey("rate_limits")
 
 # Per-request state, set by middlewares and views.
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -291,7 +291,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Start connecting OpenRouter",
         "openrouter",
         response=ConnectReply,
-        errors=(403, 503),
+        errors=(403, 429, 503),
         description="Send the browser to `authorize_url`; OpenRouter returns it to /oauth/callback.",
     ),
     ApiRoute(
