@@ -23,7 +23,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     images = Images(repo, runtime.settings, max_payload=runtime.nc.max_payload)
     runtime.cleanup.append(images.close)
     # Models load (verified, warmed up) before the replica announces itself; see background.service.
-    background = BackgroundRemoval(repo, runtime.settings, images.cpu, max_result=images.max_result)
+    background = BackgroundRemoval(repo, runtime.settings, images)
     runtime.service.metadata.update(await background.start())
     runtime.cleanup.append(background.close)
     cancels = await runtime.nc.subscribe(contract.CANCEL_SUBJECT, cb=background.on_cancel)

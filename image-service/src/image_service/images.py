@@ -75,7 +75,7 @@ class Images:
         self._settings = settings
         self._pool = ThreadPoolExecutor(max_workers=settings.image_workers, thread_name_prefix="pixels")
         # A version must fit back through the bus to be downloaded.
-        self.max_result = max_payload - 256 * 1024
+        self._max_result = max_payload - 256 * 1024
 
     async def cpu(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run pixel work in the bounded worker pool, off the event loop."""
@@ -169,23 +169,40 @@ class Images:
                 request.session_id, request.image_id, source.number, "thumbnail"
             )
         version = await self.cpu(self._run, op, data, source, settings, current_thumbnail)
-        if len(version.data) > self.max_result:
+        return await self.store(
+            request.session_id, request.image_id, based_on=record.current_version, version=version,
+            once=once, remedy="choose a lossy format or make the image smaller first",
+        )  # fmt: skip
+
+    async def store(
+        self,
+        session_id: UUID,
+        image_id: UUID,
+        *,
+        based_on: int,
+        version: NewVersion,
+        once: Once | None,
+        remedy: str,
+    ) -> contract.ImageInfo:
+        """Add a finished version on top of ``based_on`` (every operation ends here).
+
+        A version must fit back through the bus to be downloaded, so a larger one is refused with
+        ``remedy``; a keyed repeat is answered with its first reply.
+        """
+        if len(version.data) > self._max_result:
             raise PayloadTooLarge(
-                f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: "
-                "choose a lossy format or make the image smaller first"
+                f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: {remedy}"
             )
         updated = await self._repo.add_version(
-            request.session_id, request.image_id, based_on=record.current_version, version=version,
+            session_id, image_id, based_on=based_on, version=version,
             keep=self._settings.undo_stack_limit, once=once,
         )  # fmt: skip
         if isinstance(updated, Replay):
             return replayed(updated)
         log.info(
-            "operation applied",
-            image_id=str(request.image_id),
-            operation=op.type,
+            "version added", image_id=str(image_id), operation=version.operation,
             version=updated.current_version,
-        )
+        )  # fmt: skip
         return to_info(updated)
 
     def _run(
@@ -254,16 +271,10 @@ class Images:
     async def add_version(self, header: contract.AddVersionHeader, data: bytes) -> contract.ImageInfo:
         """A version made elsewhere (an AI edit): decoded and re-encoded here, never stored as sent."""
         version = await self.cpu(self._made_elsewhere, header, data)
-        if len(version.data) > self.max_result:
-            size = len(version.data) / 1e6
-            raise PayloadTooLarge(f"the edited image would be {size:.0f} MB, too large to store")
-        updated = await self._repo.add_version(
-            header.session_id, header.image_id, based_on=header.based_on, version=version,
-            keep=self._settings.undo_stack_limit,
+        return await self.store(
+            header.session_id, header.image_id, based_on=header.based_on, version=version, once=None,
+            remedy="ask for a smaller image",
         )  # fmt: skip
-        assert isinstance(updated, ImageRecord)
-        log.info("version added", image_id=str(header.image_id), operation=header.operation)
-        return to_info(updated)
 
     def _made_elsewhere(self, header: contract.AddVersionHeader, data: bytes) -> NewVersion:
         decoded = decode(data, max_pixels=self._settings.max_pixels)

@@ -16,10 +16,9 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from nats.aio.msg import Msg
@@ -29,17 +28,16 @@ from pydantic import ValidationError
 from image_service.background import models as catalogue
 from image_service.background import removal
 from image_service.background.models import LoadedModel, ModelState, Timing
-from image_service.images import keyed_once, replayed, to_info
+from image_service.images import Images, keyed_once, replayed
 from image_service.imaging import thumbnail
 from image_service.imaging.decode import decode
-from image_service.repo import ImageRepo, NewVersion, Replay
+from image_service.repo import ImageRepo, NewVersion
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import (
     Conflict,
     NotFound,
-    PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
     UpstreamTimeout,
@@ -49,7 +47,6 @@ from imagetools_common.logs import get_logger
 
 log = get_logger("image_service.background")
 T = TypeVar("T")
-Cpu = Callable[..., Awaitable[Any]]
 
 # Cancels that arrived before (or without) their operation: remembered briefly, by id.
 _REMEMBERED_CANCELS = 1000
@@ -76,11 +73,12 @@ class Job:
 class BackgroundRemoval:
     """remove_background, the model list and masks, for one replica."""
 
-    def __init__(self, repo: ImageRepo, settings: ImageSettings, cpu: Cpu, max_result: int) -> None:
+    def __init__(self, repo: ImageRepo, settings: ImageSettings, images: Images) -> None:
         self._repo = repo
         self._settings = settings
-        self._cpu = cpu
-        self._max_result = max_result
+        # The replica's one worker pool, and the path every new version takes into storage.
+        self._cpu = images.cpu
+        self._store = images.store
         self._state = ModelState(loaded={}, default=None, problems=["models not loaded yet"])
         self._running = asyncio.Semaphore(1)
         self._admitted = 0
@@ -208,25 +206,11 @@ class BackgroundRemoval:
                 self._jobs.pop(job.operation_id, None)
         if job.stop.is_set():  # called off while the last stage finished: never stored
             raise Conflict("the operation was cancelled; nothing was changed")
-        if len(version.data) > self._max_result:
-            raise PayloadTooLarge(
-                f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: "
-                "choose webp or make the image smaller first"
-            )
-        updated = await self._repo.add_version(
+        log.info("background removed", model=model.spec.id, seconds=round(time.perf_counter() - started, 2))
+        return await self._store(
             request.session_id, request.image_id, based_on=record.current_version, version=version,
-            keep=self._settings.undo_stack_limit, once=once,
+            once=once, remedy="choose webp or make the image smaller first",
         )  # fmt: skip
-        if isinstance(updated, Replay):
-            return replayed(updated)
-        log.info(
-            "background removed",
-            image_id=str(request.image_id),
-            model=model.spec.id,
-            version=updated.current_version,
-            seconds=round(time.perf_counter() - started, 2),
-        )
-        return to_info(updated)
 
     # Internals ---------------------------------------------------------------------------------
 
