@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -27,28 +27,46 @@ def web_dist() -> Path:
     return dist
 
 
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
 @pytest.fixture(scope="module")
-async def stack(
+async def make_stack(
     database_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    """The whole topology as separate processes, with its own NATS (so tests may restart it)."""
-    root = tmp_path_factory.mktemp("stack")
-    stack = Stack(
-        var_dir=root / "var",
-        log_dir=root / "logs",
-        env={
-            "DATABASE_URL": database_url,
-            "SERVER_PORT": str(free_port()),
-            "WEB_DIST_DIR": str(web_dist),
-            "LOG_FORMAT": "json",
-            "LOG_LEVEL": "INFO",
-        },
-    )
-    try:
+) -> AsyncIterator[StackFactory]:
+    """Start the whole topology as separate processes, each stack with its own NATS (so tests may
+    restart it); ``env`` adds to or overrides the defaults. Every stack stops at the module's end."""
+    stacks: list[Stack] = []
+
+    async def make(name: str = "stack", **env: str) -> Stack:
+        root = tmp_path_factory.mktemp(name)
+        stack = Stack(
+            var_dir=root / "var",
+            log_dir=root / "logs",
+            env={
+                "DATABASE_URL": database_url,
+                "SERVER_PORT": str(free_port()),
+                "WEB_DIST_DIR": str(web_dist),
+                "LOG_FORMAT": "json",
+                "LOG_LEVEL": "INFO",
+                **env,
+            },
+        )
+        stacks.append(stack)
         await stack.start()
-        yield stack
+        return stack
+
+    try:
+        yield make
     finally:
-        await stack.stop()
+        for stack in reversed(stacks):
+            await stack.stop()
+
+
+@pytest.fixture(scope="module")
+async def stack(make_stack: StackFactory) -> Stack:
+    """The whole topology with default settings."""
+    return await make_stack()
 
 
 @pytest.fixture

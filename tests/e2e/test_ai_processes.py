@@ -7,8 +7,7 @@ message; then every HTTP body, every message and every line the processes logged
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -25,26 +24,13 @@ CSRF = {"X-Requested-With": "ImageTools"}
 
 
 @pytest.fixture(scope="module")
-async def ai_stack(
-    database_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
+async def ai_stack(make_stack: Callable[..., Awaitable[Stack]]) -> Stack:
     """The stack with its fake OpenRouter, logging at DEBUG into files."""
-    root = tmp_path_factory.mktemp("ai-stack")
     port = free_port()
-    stack = Stack(
-        var_dir=root / "var",
-        log_dir=root / "logs",
-        env={
-            "DATABASE_URL": database_url, "SERVER_PORT": str(port), "WEB_DIST_DIR": str(web_dist),
-            "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG", "OPENROUTER_FAKE": "1",
-            "OPENROUTER_APP_URL": f"http://127.0.0.1:{port}",
-        },
+    return await make_stack(
+        "ai-stack", SERVER_PORT=str(port), LOG_LEVEL="DEBUG", OPENROUTER_FAKE="1",
+        OPENROUTER_APP_URL=f"http://127.0.0.1:{port}",
     )  # fmt: skip
-    try:
-        await stack.start()
-        yield stack
-    finally:
-        await stack.stop()
 
 
 async def test_no_key_in_any_response_message_or_log_line(ai_stack: Stack) -> None:

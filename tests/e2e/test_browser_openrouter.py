@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -29,30 +29,13 @@ MONEY = re.compile(r"^\$\d+\.\d+$")  # a cost as the UI writes it: "$0.00042", "
 
 
 @pytest.fixture(scope="module")
-async def ai_stack(
-    database_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
+async def ai_stack(make_stack: Callable[..., Awaitable[Stack]]) -> Stack:
     """The whole topology with the fake OpenRouter, its callback on this gateway's localhost URL."""
-    root = tmp_path_factory.mktemp("ai-stack")
     port = free_port()
-    stack = Stack(
-        var_dir=root / "var",
-        log_dir=root / "logs",
-        env={
-            "DATABASE_URL": database_url,
-            "SERVER_PORT": str(port),
-            "WEB_DIST_DIR": str(web_dist),
-            "OPENROUTER_FAKE": "1",
-            "OPENROUTER_APP_URL": f"http://localhost:{port}",
-            "LOG_FORMAT": "json",
-            "LOG_LEVEL": "INFO",
-        },
-    )
-    try:
-        await stack.start()
-        yield stack
-    finally:
-        await stack.stop()
+    return await make_stack(
+        "ai-stack", SERVER_PORT=str(port), OPENROUTER_FAKE="1",
+        OPENROUTER_APP_URL=f"http://localhost:{port}",
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
