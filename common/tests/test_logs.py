@@ -46,3 +46,41 @@ def test_json_lines_carry_service_and_bound_context(capsys: pytest.CaptureFixtur
     assert lines[0]["event"] == "hello" and lines[0]["service"] == "unit-service"
     assert lines[0]["request_id"] == "rid-1" and lines[0]["api_key"] == REDACTED
     assert lines[1]["event"] == "stdlib line" and lines[1]["service"] == "unit-service"
+
+
+KEY = "sk-or-v1-" + "a1b2c3d4" * 8
+TOKEN = "Q" * 20 + "-_" + "z9" * 10 + "x"  # the shape of a session token: 43 base64url characters
+IMAGE = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64
+
+
+def _fail_holding_secrets(api_key: str, session_token: str, body: bytes) -> None:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    raise RuntimeError(f"upstream refused {headers} for {session_token} with {body!r}")
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_a_traceback_never_carries_secrets_or_bytes(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An exception inside a function holding a key, a token and image bytes logs none of them."""
+    configure_logging("unit-service", "INFO", fmt)
+    try:
+        try:
+            _fail_holding_secrets(KEY, TOKEN, IMAGE)
+        except RuntimeError:
+            get_logger("t").exception("call failed", api_key=KEY, upload=IMAGE)
+            logging.getLogger("aiohttp.server").exception("stdlib failure")
+        err = capsys.readouterr().err
+    finally:
+        configure_logging("test", "DEBUG", "console")
+    assert "_fail_holding_secrets" in err  # the traceback itself is there
+    assert "RuntimeError" in err
+    assert KEY not in err and "a1b2c3d4" not in err
+    assert TOKEN not in err
+    assert REDACTED in err
+    text = err
+    if fmt == "json":
+        lines = [json.loads(line) for line in err.strip().splitlines()]
+        text = json.dumps(lines, ensure_ascii=False).encode().decode("unicode_escape")
+        assert [line["event"] for line in lines] == ["call failed", "stdlib failure"]
+        frames = [f for line in lines for exc in line["exception"] for f in exc["frames"]]
+        assert frames and all("locals" not in frame for frame in frames)
+    assert repr(IMAGE)[2:40] not in text.replace("\\\\", "\\")

@@ -3,6 +3,10 @@
 Standard-library loggers (aiohttp, nats, asyncpg) go through the same processors, so every
 line carries the service name and whatever the current unit of work bound (request id,
 subject), and secrets are redacted by a processor rather than by care.
+
+Tracebacks are rendered to plain data (no frame locals: a local holding a key or a token would
+otherwise be printed) *before* the redaction step, in both renderers, so a secret quoted in an
+exception message is scrubbed like any other text.
 """
 
 from __future__ import annotations
@@ -22,13 +26,25 @@ _SECRET_KEY = re.compile(
     r"(secret|token|password|passwd|api_?key|authorization|cookie|verifier|ciphertext|^code$|^key$)", re.I
 )
 # Secrets that may hide inside free text (an error message quoting a header, say).
-_SECRET_TEXT = re.compile(r"sk-or-[A-Za-z0-9_\-]+|(?i:bearer\s+)[A-Za-z0-9._\-]+")
+# Session and join tokens are 32 random bytes in base64url: exactly 43 such characters.
+_SECRET_TEXT = re.compile(
+    r"sk-or-[A-Za-z0-9_\-]+|(?i:bearer\s+)[A-Za-z0-9._\-]+|(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])"
+)
+# The repr of a long bytes value (an upload quoted in an exception message) is dropped whole.
+_BYTES_REPR = re.compile(r"""b(['"])(?:\\.|(?!\1).){32,}?\1""")
+# Longer text is cut: an exception quoting a request body (image bytes, say) must not flood the log.
+MAX_TEXT = 2000
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
-        return _SECRET_TEXT.sub(REDACTED, value)
-    if depth >= 3:
+        text = _BYTES_REPR.sub("<bytes>", _SECRET_TEXT.sub(REDACTED, value))
+        if len(text) > MAX_TEXT:
+            text = f"{text[:MAX_TEXT]}… [{len(text) - MAX_TEXT} characters cut]"
+        return text
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"
+    if depth >= 6:
         return value
     if isinstance(value, Mapping):
         return {
@@ -48,6 +64,11 @@ def redact_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) ->
         else:
             event_dict[key] = _scrub(value)
     return event_dict
+
+
+_JSON_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False, use_rich=False)
+)
 
 
 def _add_service(service: str) -> Processor:
@@ -79,14 +100,17 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        # Exceptions become data here, without frame locals, so that redaction below sees them.
+        _JSON_TRACEBACKS if as_json else structlog.processors.format_exc_info,
         redact_secrets,
     ]
     renderer: Processor
     if as_json:
         renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.dict_tracebacks)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
