@@ -41,6 +41,11 @@ class ServiceSpec:
     description: str
 
 
+# A heartbeat endpoint's service beats every HEARTBEAT_INTERVAL seconds while it works; its
+# caller gives the responder up after HEARTBEAT_LOST_AFTER seconds without one (see rpc.streaming).
+HEARTBEAT_INTERVAL = 1.0
+HEARTBEAT_LOST_AFTER = 3.0
+
 Req = TypeVar("Req", bound=BaseModel)
 # Covariant: an endpoint replying with a subclass is usable where any model reply is expected.
 Resp = TypeVar("Resp", bound=BaseModel, covariant=True)
@@ -60,6 +65,9 @@ class Endpoint(Generic[Req, Resp]):
     reply_body: bool = False
     # A read: asking again can change nothing, so a caller may retry it after a timeout.
     read_only: bool = False
+    # A long call: the service sends keep-alive frames while it works, so a caller notices a
+    # replica that died within HEARTBEAT_LOST_AFTER seconds instead of waiting out ``timeout``.
+    heartbeat: bool = False
 
     @property
     def subject(self) -> str:

@@ -413,20 +413,23 @@ GET = Endpoint(SERVICE, "get", ImageRef, ImageInfo, read_only=True)
 DELETE = Endpoint(SERVICE, "delete", ImageIds, Deleted)
 CLEAR = Endpoint(SERVICE, "clear", SessionRef, Deleted)
 METADATA = Endpoint(SERVICE, "metadata", ImageRef, ImageMetadata, read_only=True)
-APPLY = Endpoint(SERVICE, "apply", ApplyRequest, ImageInfo, timeout=60.0)
-UNDO = Endpoint(SERVICE, "undo", HistoryStep, ImageInfo)
-REDO = Endpoint(SERVICE, "redo", HistoryStep, ImageInfo)
-REVERT = Endpoint(SERVICE, "revert", RevertRequest, ImageInfo)
+# Changes that may take long (pixel work, or a wait for the image's lock) beat while they work.
+APPLY = Endpoint(SERVICE, "apply", ApplyRequest, ImageInfo, timeout=60.0, heartbeat=True)
+UNDO = Endpoint(SERVICE, "undo", HistoryStep, ImageInfo, heartbeat=True)
+REDO = Endpoint(SERVICE, "redo", HistoryStep, ImageInfo, heartbeat=True)
+REVERT = Endpoint(SERVICE, "revert", RevertRequest, ImageInfo, heartbeat=True)
 PRESETS = Endpoint(SERVICE, "presets", SessionRef, PresetList, read_only=True)
 PROFILE_CREATE = Endpoint(SERVICE, "profile_create", ProfileCreate, Preset)
 PROFILE_UPDATE = Endpoint(SERVICE, "profile_update", ProfileUpdate, Preset)
 PROFILE_DELETE = Endpoint(SERVICE, "profile_delete", ProfileRef, PresetList)
 # Binary endpoints: frames of (header model, bytes).
-UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0, request_body=True)
+UPLOAD = Endpoint(SERVICE, "upload", UploadHeader, ImageInfo, timeout=60.0, request_body=True, heartbeat=True)
 CONTENT = Endpoint(
     SERVICE, "content", ContentRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True
 )
-ADD_VERSION = Endpoint(SERVICE, "add_version", AddVersionHeader, ImageInfo, timeout=60.0, request_body=True)
+ADD_VERSION = Endpoint(
+    SERVICE, "add_version", AddVersionHeader, ImageInfo, timeout=60.0, request_body=True, heartbeat=True
+)
 BACKGROUND_MODELS = Endpoint(SERVICE, "background_models", Empty, BackgroundModels, read_only=True)
 MASK = Endpoint(SERVICE, "mask", MaskRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True)
 # How long a caller waits for a remove_background APPLY: the service answers within its own timeout.

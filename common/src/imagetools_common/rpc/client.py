@@ -11,11 +11,19 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from imagetools_common.contracts.base import Chunk, End, Endpoint, Req, Resp, StreamEndpoint
+from imagetools_common.contracts.base import (
+    HEARTBEAT_LOST_AFTER,
+    Chunk,
+    End,
+    Endpoint,
+    Req,
+    Resp,
+    StreamEndpoint,
+)
 from imagetools_common.errors import BadGateway, BadRequest, ServiceUnavailable, UpstreamTimeout
 from imagetools_common.rpc import frames
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, current_request_id, new_request_id
-from imagetools_common.rpc.streaming import Stream
+from imagetools_common.rpc.streaming import HEARTBEAT_HEADER, Heartbeats, Stream
 from imagetools_common.rpc.wire_errors import decode_error
 
 _BUS_DOWN = (
@@ -88,9 +96,14 @@ class RpcClient:
 
     async def _request(self, endpoint: Endpoint[Any, Any], payload: bytes, timeout: float | None) -> bytes:
         headers = {REQUEST_ID_HEADER: current_request_id() or new_request_id()}
-        msg = await self._send_checked(
-            endpoint.service.name, endpoint.subject, payload, timeout or endpoint.timeout, headers
-        )
+        name, wait = endpoint.service.name, timeout or endpoint.timeout
+        if endpoint.heartbeat:
+            async with Heartbeats(self._nc, HEARTBEAT_LOST_AFTER) as beats:
+                headers[HEARTBEAT_HEADER] = beats.inbox
+                sent = self._send_checked(name, endpoint.subject, payload, wait, headers)
+                msg = await beats.watch(sent, name)
+        else:
+            msg = await self._send_checked(name, endpoint.subject, payload, wait, headers)
         error = decode_error(msg.headers or {}, msg.data)
         if error is not None:
             raise error

@@ -10,6 +10,7 @@ without their text: stack traces never cross the bus.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
@@ -21,12 +22,12 @@ from nats.micro.request import Request
 from nats.micro.service import Service
 from pydantic import ValidationError
 
-from imagetools_common.contracts.base import Endpoint, ServiceSpec, StreamEndpoint
+from imagetools_common.contracts.base import HEARTBEAT_INTERVAL, Endpoint, ServiceSpec, StreamEndpoint
 from imagetools_common.errors import BadRequest, DomainError, Internal
 from imagetools_common.logs import get_logger
 from imagetools_common.rpc import frames
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, accept_request_id
-from imagetools_common.rpc.streaming import Emit, serve_stream
+from imagetools_common.rpc.streaming import HEARTBEAT_HEADER, Emit, heartbeat, serve_stream, valid_inbox
 from imagetools_common.rpc.wire_errors import encode_error
 
 log = get_logger("imagetools.rpc")
@@ -159,8 +160,13 @@ class RpcService:
     ) -> None:
         headers = request.headers or {}
         request_id = accept_request_id(headers.get(REQUEST_ID_HEADER))
+        beats: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
+        inbox = headers.get(HEARTBEAT_HEADER, "")
+        if isinstance(endpoint, Endpoint) and endpoint.heartbeat and valid_inbox(inbox):
+            # From receipt, waiting for a slot included: the caller must not think this replica died.
+            beats = heartbeat(self._nc, inbox, request_id, HEARTBEAT_INTERVAL)
         with structlog.contextvars.bound_contextvars(request_id=request_id, subject=endpoint.subject):
-            async with self._slots:
+            async with beats, self._slots:
                 started = time.perf_counter()
                 outcome = "ok"
                 try:

@@ -13,15 +13,23 @@ One stream, in order:
 
 The caller treats a gap in the numbering or a silence longer than the endpoint's
 ``idle_timeout`` as a failure, and cancels the work whenever it stops listening early.
+
+Heartbeat calls (``Endpoint.heartbeat``) are request/reply calls that borrow step 3's keep-alives:
+the caller names an inbox in the ``Heartbeat-Inbox`` header, the service publishes ``keepalive``
+messages to it every ``HEARTBEAT_INTERVAL`` seconds from the moment it receives the request, and
+answers as usual. The caller gives the responder up after ``HEARTBEAT_LOST_AFTER`` seconds of
+silence (a replica that was killed, or lost the bus), which a retrying client treats as a timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
@@ -35,12 +43,14 @@ from imagetools_common.rpc.wire_errors import decode_error, encode_error
 log = get_logger("imagetools.rpc.stream")
 
 INBOX_HEADER = "Stream-Inbox"
+HEARTBEAT_HEADER = "Heartbeat-Inbox"
 EVENT_HEADER = "Stream-Event"
 SEQ_HEADER = "Stream-Seq"
 _INBOX_PREFIX = "_INBOX."
 
 # What a streaming handler gets to send chunks with.
 Emit = Callable[[BaseModel], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Started(WireModel):
@@ -79,6 +89,67 @@ class _Outbox:
                 **(headers or {}),
             },
         )
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(nc: NATS, inbox: str, request_id: str, interval: float) -> AsyncIterator[None]:
+    """Keep-alive messages to ``inbox`` every ``interval`` seconds while the block runs."""
+    outbox = _Outbox(nc, inbox, request_id)
+
+    async def beat() -> None:
+        # A bus that went away ends the beating: the caller then gives this call up, as it should.
+        with contextlib.suppress(nats.errors.Error):
+            while True:
+                await outbox.send("keepalive")
+                await asyncio.sleep(interval)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+class Heartbeats:
+    """The caller's side of a heartbeat call: an inbox to name, and a watch on the silence."""
+
+    def __init__(self, nc: NATS, lost_after: float) -> None:
+        self._nc = nc
+        self._lost_after = lost_after
+        self._heard = 0.0
+        self.inbox = nc.new_inbox()
+
+    async def __aenter__(self) -> Heartbeats:
+        self._sub = await self._nc.subscribe(self.inbox, cb=self._on_beat)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        with contextlib.suppress(nats.errors.Error):
+            await self._sub.unsubscribe()
+
+    async def _on_beat(self, _msg: Msg) -> None:
+        self._heard = asyncio.get_running_loop().time()
+
+    async def watch(self, call: Awaitable[T], service: str) -> T:
+        """``call``'s result, or UpstreamTimeout once the service was silent for ``lost_after``."""
+        loop = asyncio.get_running_loop()
+        self._heard = loop.time()  # the first beat leaves the service as soon as it has the request
+        task = asyncio.ensure_future(call)
+        try:
+            while True:
+                silent_for = loop.time() - self._heard
+                if silent_for >= self._lost_after:
+                    raise UpstreamTimeout(
+                        f"{service} stopped answering ({self._lost_after:g} s without a heartbeat)"
+                    )
+                await asyncio.wait({task}, timeout=self._lost_after - silent_for)
+                if task.done():
+                    return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
 
 async def serve_stream(
