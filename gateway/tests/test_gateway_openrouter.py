@@ -157,6 +157,37 @@ async def test_denial_wrong_state_and_expired_flow(world: World) -> None:
     assert world.fake.calls("/api/v1/auth/keys") == []
 
 
+async def test_a_callback_without_its_state_changes_nothing(world: World) -> None:
+    """A code without state is refused, and a planted denial or code for another state does not
+    cancel the attempt in progress: the real callback still connects afterwards."""
+    callback = await world.connect()
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    for planted in (
+        f"{world.base}/oauth/callback?code={code}",
+        f"{world.base}/oauth/callback?error=access_denied",
+        f"{world.base}/oauth/callback?error=access_denied&state=someone-elses",
+        f"{world.base}/oauth/callback?code={code}&state=someone-elses",
+    ):
+        _, headers, _ = await world.follow(planted)
+        assert "openrouter=failed" in headers["Location"], planted
+    assert world.fake.calls("/api/v1/auth/keys") == []
+    assert (await world.status())["state"] != "connected"
+    _, headers, _ = await world.follow(callback)
+    assert headers["Location"].endswith("openrouter=connected"), headers["Location"]
+    assert len(world.fake.calls("/api/v1/auth/keys")) == 1
+
+
+async def test_a_denial_with_the_flows_state_cancels_it(world: World) -> None:
+    """OpenRouter's denial carrying this attempt's state ends the attempt: its code is then useless."""
+    callback = await world.connect()
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    _, headers, _ = await world.follow(f"{world.base}/oauth/callback?error=access_denied&state={state}")
+    assert "declined" in parse_qs(urlsplit(headers["Location"]).query)["reason"][0]
+    _, headers, _ = await world.follow(callback)
+    assert "openrouter=failed" in headers["Location"]
+    assert world.fake.calls("/api/v1/auth/keys") == []
+
+
 async def test_revoked_key_asks_to_reconnect_and_disconnect_links_to_revoke(world: World) -> None:
     """A 401 from OpenRouter marks the key invalid; disconnecting forgets it and links to revoke it."""
     await world.follow(await world.connect())

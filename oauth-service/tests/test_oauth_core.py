@@ -59,12 +59,6 @@ def test_callback_urls_openrouter_accepts(url: str, ok: bool) -> None:
         assert url in problem and "OPENROUTER_APP_URL" in problem
 
 
-def test_state_is_compared_when_present() -> None:
-    """A returned state must be ours; OpenRouter may also return none at all."""
-    assert core.state_matches("abc", "abc") and core.state_matches("abc", None)
-    assert not core.state_matches("abc", "abd")
-
-
 def test_key_hash_and_revoke_link() -> None:
     """OpenRouter identifies a key by its SHA-256 in hex: the revoke link is built from it."""
     hashed = core.key_hash(KEY)

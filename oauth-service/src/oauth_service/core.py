@@ -43,9 +43,9 @@ def authorize_url(auth_url: str, callback_url: str, flow: PendingFlow) -> str:
     return f"{auth_url}?{query}"
 
 
-def state_matches(expected: str, given: str | None) -> bool:
-    """OpenRouter echoes state when it can; when it does, it must be ours (constant-time compare)."""
-    return given is None or hmac.compare_digest(expected.encode(), given.encode())
+def state_matches(expected: str, given: str) -> bool:
+    """Whether a callback's state is this flow's own (constant-time compare)."""
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def callback_problem(callback_url: str) -> str | None:

@@ -40,18 +40,17 @@ class Connections:
         return contract.StartReply(authorize_url=url)
 
     async def callback(self, request: contract.CallbackRequest) -> contract.CallbackReply:
-        # Consumed first, whatever happens next: a code or flow is never tried twice.
-        flow = await self._repo.take_flow(request.session_id)
+        # Only a callback carrying the pending flow's own state consumes it (whatever happens next,
+        # a code or flow is never tried twice); without state nothing is cancelled or exchanged.
+        flow = await self._repo.take_flow(request.session_id, request.state) if request.state else None
         if request.error:
+            # OpenRouter sends a denial without state: the user is told, the flow simply expires.
             return contract.CallbackReply(connected=False, reason=core.denial_reason(request.error))
-        if flow is None:
+        if flow is None or not request.code:
             return contract.CallbackReply(
                 connected=False,
-                reason="This connection attempt expired or was already used. Please start again.",
-            )
-        if not core.state_matches(flow.state, request.state) or not request.code:
-            return contract.CallbackReply(
-                connected=False, reason="OpenRouter's answer did not match this attempt."
+                reason="OpenRouter's answer did not match this attempt, or the attempt expired or was "
+                "already used. Please start again.",
             )
         try:
             key = await self._openrouter.exchange(request.code, flow.verifier)

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from imagetools_common.errors import NotFound
-from oauth_service.core import FLOW_MINUTES, PendingFlow
+from oauth_service.core import FLOW_MINUTES, PendingFlow, state_matches
 from oauth_service.crypto import CredentialUnusable, KeyBox
 
 
@@ -38,15 +38,24 @@ class OAuthRepo:
         except asyncpg.ForeignKeyViolationError:
             raise NotFound("the session has ended") from None
 
-    async def take_flow(self, session_id: UUID) -> PendingFlow | None:
-        """Consume the session's flow if it is fresh: one callback wins, every other finds nothing."""
-        row = await self._pool.fetchrow(
-            "DELETE FROM oauth.flows WHERE session_id = $1 RETURNING state, verifier, "
-            "created_at > now() - make_interval(mins => $2) AS fresh",
-            session_id,
-            FLOW_MINUTES,
-        )
-        if row is None or not row["fresh"]:
+    async def take_flow(self, session_id: UUID, state: str) -> PendingFlow | None:
+        """Consume the session's flow if ``state`` is its own and it is fresh.
+
+        A callback carrying another state (forged, or from an older attempt) leaves the pending flow
+        alone, so a link planted by someone else cannot cancel the user's real attempt. The row lock
+        makes one of two concurrent callbacks win; the other finds nothing.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT state, verifier, created_at > now() - make_interval(mins => $2) AS fresh "
+                "FROM oauth.flows WHERE session_id = $1 FOR UPDATE",
+                session_id,
+                FLOW_MINUTES,
+            )
+            if row is None or not state_matches(row["state"], state):
+                return None
+            await conn.execute("DELETE FROM oauth.flows WHERE session_id = $1", session_id)
+        if not row["fresh"]:
             return None
         return PendingFlow(state=row["state"], verifier=row["verifier"])
 
