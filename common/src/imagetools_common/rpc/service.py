@@ -22,15 +22,20 @@ from nats.micro.request import Request
 from nats.micro.service import Service
 from pydantic import ValidationError
 
+from imagetools_common import db
 from imagetools_common.contracts.base import HEARTBEAT_INTERVAL, Endpoint, ServiceSpec, StreamEndpoint
 from imagetools_common.errors import BadRequest, DomainError, Internal
 from imagetools_common.logs import get_logger
 from imagetools_common.rpc import frames
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, accept_request_id
+from imagetools_common.rpc.retry import safe_to_retry
 from imagetools_common.rpc.streaming import HEARTBEAT_HEADER, Emit, heartbeat, serve_stream, valid_inbox
 from imagetools_common.rpc.wire_errors import encode_error
 
 log = get_logger("imagetools.rpc")
+
+# Lets the event loop see every pooled connection a restarted server closed before trying again.
+_DB_RETRY_PAUSE = 0.1
 
 # How long a stopping instance lets in-flight requests finish (compose's stop_grace_period is longer).
 DRAIN_SECONDS = 30.0
@@ -126,20 +131,40 @@ class RpcService:
         await self.stop()
 
     @staticmethod
-    async def _call(endpoint: Endpoint[Any, Any], handler: Handler, data: bytes) -> bytes:
-        """Decode the request as the contract says, run the handler, encode its reply."""
+    def _decode(endpoint: Endpoint[Any, Any], data: bytes) -> tuple[Any, bytes | None]:
+        """The request model as the contract says, and the raw body on binary endpoints."""
         if endpoint.request_body:
-            header, body = frames.unpack(data, endpoint.request)
-            result = await handler(header, body)
-        else:
+            return frames.unpack(data, endpoint.request)
+        try:
+            return endpoint.request.model_validate_json(data), None
+        except ValidationError as error:
+            raise BadRequest(
+                f"malformed {endpoint.subject} request",
+                details={"errors": error.errors(include_url=False, include_input=False)},
+            ) from None
+
+    @classmethod
+    async def _call(cls, endpoint: Endpoint[Any, Any], handler: Handler, data: bytes) -> bytes:
+        """Decode the request, run the handler (once more after a database blip when that is safe),
+        encode its reply. An unsafe repeat becomes a 503: the unit of work was rolled back or not."""
+        payload, body = cls._decode(endpoint, data)
+        args = (payload,) if body is None else (payload, body)
+        try:
+            result = await handler(*args)
+        except Exception as error:
+            if not db.is_transient(error):
+                raise
+            safe = safe_to_retry(endpoint, payload)
+            log.warning("database connection lost", error=type(error).__name__, trying_again=safe)
+            if not safe:
+                raise db.unavailable() from None
+            await asyncio.sleep(_DB_RETRY_PAUSE)
             try:
-                payload = endpoint.request.model_validate_json(data)
-            except ValidationError as error:
-                raise BadRequest(
-                    f"malformed {endpoint.subject} request",
-                    details={"errors": error.errors(include_url=False, include_input=False)},
-                ) from None
-            result = await handler(payload)
+                result = await handler(*args)
+            except Exception as again:
+                if db.is_transient(again):
+                    raise db.unavailable() from None
+                raise
         if endpoint.reply_body:
             model, blob = result
             return frames.pack(model, blob)

@@ -34,6 +34,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
+from imagetools_common import db
 from imagetools_common.contracts.base import Chunk, End, Req, StreamEndpoint, WireModel
 from imagetools_common.errors import BadGateway, BadRequest, DomainError, Internal, UpstreamTimeout
 from imagetools_common.logs import get_logger
@@ -209,7 +210,11 @@ async def serve_stream(
         except DomainError as error:
             await outbox.send("error", *_error_parts(error))
             return error.code
-        except Exception:
+        except Exception as error:
+            if db.is_transient(error):  # part of a stream may have reached the caller: not repeated
+                log.warning("database connection lost", error=type(error).__name__)
+                await outbox.send("error", *_error_parts(db.unavailable()))
+                return "service_unavailable"
             log.exception("stream handler failed")
             await outbox.send("error", *_error_parts(Internal("internal error")))
             return "internal"
