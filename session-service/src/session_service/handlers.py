@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from imagetools_common import db
 from imagetools_common.contracts import session as contract
 from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import NotFound
@@ -80,8 +81,11 @@ async def sweep_forever(repo: SessionRepo, interval: float) -> None:
             deleted = await repo.sweep()
             if deleted:
                 log.info("expired sessions deleted", count=deleted)
-        except Exception:
-            log.exception("sweep failed")
+        except Exception as error:
+            if not db.is_transient(error):
+                log.exception("sweep failed")
+            else:  # the database restarted: the next round will do
+                log.warning("sweep skipped: database unavailable", error=type(error).__name__)
         await asyncio.sleep(interval)
 
 
