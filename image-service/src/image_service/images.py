@@ -17,8 +17,8 @@ from uuid import UUID
 
 from PIL import Image
 
-from image_service.imaging import compress, encode, formats, metadata, operations, thumbnail
-from image_service.imaging.decode import Decoded, decode
+from image_service.imaging import budget, compress, encode, formats, metadata, operations, thumbnail
+from image_service.imaging.decode import Decoded, decode, open_image
 from image_service.repo import ImageRecord, ImageRepo, NewVersion, Once, Replay, VersionRow
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
@@ -122,7 +122,11 @@ class Images:
         if decoded.format in _BROWSER_FORMATS and not decoded.animated and not decoded.reoriented:
             version_format, body = decoded.format.value, data
         else:
-            target: contract.OutputFormat = "png" if decoded.has_alpha or decoded.format == "png" else "jpeg"
+            lossless = decoded.has_alpha or decoded.format == "png"
+            # A strip wider than JPEG allows (a TIFF panorama) is kept losslessly instead.
+            target: contract.OutputFormat = (
+                "png" if lossless or not budget.fits("jpeg", decoded.width, decoded.height) else "jpeg"
+            )
             body = encode.encode(
                 decoded.image, target, quality=None if decoded.format == contract.ImageFormat.JPEG else 92,
                 exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded,
@@ -160,6 +164,10 @@ class Images:
                 record.versions[0],
             )
             settings = op.settings or await self._preset_settings(request.session_id, op.preset or "")
+        # The pixel budget, from the parameters alone: refused here, nothing is decoded.
+        budget.planned(
+            op, source.width, source.height, source.format, self._settings.max_pixels, compression=settings
+        )
         _, _, data = await self._repo.version_data(
             request.session_id, request.image_id, source.number, "data"
         )
@@ -189,6 +197,8 @@ class Images:
         A version must fit back through the bus to be downloaded, so a larger one is refused with
         ``remedy``; a keyed repeat is answered with its first reply.
         """
+        # Every version passes here: whatever planned it, nothing kept may fail the decode guard later.
+        budget.check(budget.Output(version.width, version.height, version.format), self._settings.max_pixels)
         if len(version.data) > self._max_result:
             raise PayloadTooLarge(
                 f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: {remedy}"
@@ -240,7 +250,7 @@ class Images:
                 like=decoded if fmt == decoded.format.value else None, background=op.background,
             )  # fmt: skip
         else:
-            fmt, shown = _editable_format(source.format), _transform(decoded.image, op)
+            fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
             # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
             body = encode.encode(shown, fmt, exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded)
         return NewVersion(
@@ -277,11 +287,15 @@ class Images:
         )  # fmt: skip
 
     def _made_elsewhere(self, header: contract.AddVersionHeader, data: bytes) -> NewVersion:
-        decoded = decode(data, max_pixels=self._settings.max_pixels)
+        max_pixels = self._settings.max_pixels
+        header_only = open_image(data, max_pixels=max_pixels)
         # Re-encoding drops whatever else the bytes carried (metadata, trailing data, polyglots).
-        fmt: contract.OutputFormat = "jpeg" if decoded.format == contract.ImageFormat.JPEG else "png"
-        if decoded.format == contract.ImageFormat.WEBP:
-            fmt = "webp"
+        fmt: contract.OutputFormat = "png"
+        if header_only.format in ("JPEG", "MPO", "WEBP"):
+            fmt = "webp" if header_only.format == "WEBP" else "jpeg"
+        # The budget on the header's size (a model may upscale), before any pixel is decoded.
+        budget.check(budget.Output(*header_only.size, fmt), max_pixels)
+        decoded = decode(data, max_pixels=max_pixels)
         body = encode.encode(decoded.image, fmt, quality=92 if fmt != "png" else None)
         return NewVersion(
             operation=header.operation, params=dict(header.params), format=fmt, width=decoded.width,
@@ -424,11 +438,3 @@ def _transform(image: Image.Image, op: Any) -> Image.Image:
     if isinstance(op, contract.CropOp):
         return operations.crop(image, op)
     raise ValidationFailed(f"type: unknown operation {op.type!r}", details={"field": "type"})
-
-
-def _editable_format(fmt: str) -> contract.OutputFormat:
-    """The format an edit is saved in: the source's own, or PNG for a (static) GIF."""
-    for candidate in ("jpeg", "png", "webp", "avif"):
-        if fmt == candidate:
-            return candidate
-    return "png"

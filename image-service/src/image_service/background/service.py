@@ -29,7 +29,7 @@ from image_service.background import models as catalogue
 from image_service.background import removal
 from image_service.background.models import LoadedModel, ModelState, Timing
 from image_service.images import Images, keyed_once, replayed
-from image_service.imaging import thumbnail
+from image_service.imaging import budget, thumbnail
 from image_service.imaging.decode import decode
 from image_service.repo import ImageRepo, NewVersion
 from image_service.settings import ImageSettings
@@ -175,11 +175,8 @@ class BackgroundRemoval:
         model = self._model(op.model)
         record = await self._repo.get(request.session_id, request.image_id)
         source = record.current
-        if op.format == "webp" and max(source.width, source.height) > removal.WEBP_MAX_SIDE:
-            raise ValidationFailed(
-                f"format: WebP holds at most {removal.WEBP_MAX_SIDE} px a side; choose png",
-                details={"field": "format"},
-            )
+        # The pixel budget (and WebP's side limit), before the queue and before any pixel work.
+        budget.planned(op, source.width, source.height, source.format, self._settings.max_pixels)
         if isinstance(op.background, contract.ImageBackground):
             await self._backdrop_exists(request.session_id, op.background.image_id)
         job = Job(request.operation_id)

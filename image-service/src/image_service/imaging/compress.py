@@ -53,6 +53,7 @@ from PIL import Image
 from imagetools_common.contracts.image import CompressionOutcome, CompressionSettings, OutputFormat
 
 from . import modes
+from .budget import fits
 from .encode import avif_quality_for, encode
 from .operations import fit_within, scale_to
 
@@ -142,14 +143,18 @@ def _auto(
     image: Image.Image, quality: int, target: int | None, exif: bytes | None, icc_profile: bytes | None
 ) -> _Attempt:
     floor = min(FLOOR_QUALITY, quality)
-    first: OutputFormat = "png" if modes.has_transparency(image) else "jpeg"
-    candidates = [
-        _one_format(image, first, quality, floor, target, exif, icc_profile),
-        _one_format(image, "webp", quality, floor, target, exif, icc_profile),
-        _one_format(
-            image, "avif", avif_quality_for(quality), avif_quality_for(floor), target, exif, icc_profile
-        ),
-    ]
+    lossless = modes.has_transparency(image) or not fits("jpeg", *image.size)
+    first: OutputFormat = "png" if lossless else "jpeg"
+    candidates = [_one_format(image, first, quality, floor, target, exif, icc_profile)]
+    # Only the formats that can hold the picture compete (WebP stops at 16383 px a side).
+    if fits("webp", *image.size):
+        candidates.append(_one_format(image, "webp", quality, floor, target, exif, icc_profile))
+    if fits("avif", *image.size):
+        candidates.append(
+            _one_format(
+                image, "avif", avif_quality_for(quality), avif_quality_for(floor), target, exif, icc_profile
+            )
+        )
     fitting = [c for c in candidates if target is None or c.size <= target]
     if not fitting:
         return min(candidates, key=lambda c: c.size)

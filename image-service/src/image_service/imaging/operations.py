@@ -67,18 +67,21 @@ def resize(image: Image.Image, op: ResizeOp) -> Image.Image:
     return scale_to(image, *resize_dimensions(image.width, image.height, op))
 
 
+def fit_dimensions(width: int, height: int, max_width: int | None, max_height: int | None) -> tuple[int, int]:
+    """The size of a width x height image shrunk (never enlarged) to fit the box, keeping its aspect."""
+    factor = min(1.0, max_width / width if max_width else 1.0, max_height / height if max_height else 1.0)
+    if factor >= 1.0:
+        return width, height
+    return (
+        min(max_width or width, max(1, round(width * factor))),
+        min(max_height or height, max(1, round(height * factor))),
+    )
+
+
 def fit_within(image: Image.Image, max_width: int | None, max_height: int | None) -> Image.Image:
     """The image shrunk (never enlarged) to fit inside max_widthxmax_height, keeping its aspect."""
-    factor = min(
-        1.0,
-        max_width / image.width if max_width else 1.0,
-        max_height / image.height if max_height else 1.0,
-    )
-    if factor >= 1.0:
-        return image
-    width = min(max_width or image.width, max(1, round(image.width * factor)))
-    height = min(max_height or image.height, max(1, round(image.height * factor)))
-    return scale_to(image, width, height)
+    size = fit_dimensions(image.width, image.height, max_width, max_height)
+    return image if size == image.size else scale_to(image, *size)
 
 
 def rotate(image: Image.Image, op: RotateOp) -> Image.Image:

@@ -1,0 +1,159 @@
+"""image-service against hostile or oversized requests over real NATS and PostgreSQL: the pixel budget."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from nats.aio.client import Client as NATS
+from PIL import Image
+
+from image_service.__main__ import STORAGE as IMAGE_STORAGE
+from image_service.handlers import register as register_images
+from image_service.settings import ImageSettings
+from imagetools_common.contracts import image as contract
+from imagetools_common.contracts import session
+from imagetools_common.contracts.base import Empty
+from imagetools_common.errors import PayloadTooLarge, ValidationFailed
+from imagetools_common.rpc import RpcClient
+from imagetools_common.testing import media
+from imagetools_common.testing.services import running, settings_for
+from session_service.__main__ import STORAGE as SESSION_STORAGE
+from session_service.handlers import register as register_sessions
+from session_service.settings import SessionSettings
+
+MAX_MEGAPIXELS = 50
+
+
+@pytest.fixture
+async def rpc(base_env: dict[str, str], nc: NATS, tmp_path: Path) -> AsyncIterator[RpcClient]:
+    # No background models: these tests need none, and loading them costs half a minute a start.
+    images = settings_for(
+        ImageSettings, base_env, max_image_megapixels=MAX_MEGAPIXELS, models_dir=tmp_path / "no-models"
+    )
+    async with (
+        running(session.SERVICE, settings_for(SessionSettings, base_env), register_sessions,
+                storage=SESSION_STORAGE),
+        running(contract.SERVICE, images, register_images, storage=IMAGE_STORAGE),
+    ):  # fmt: skip
+        yield RpcClient(nc)
+
+
+@pytest.fixture
+async def session_id(rpc: RpcClient) -> UUID:
+    return (await rpc.call(session.CREATE, Empty())).session.id
+
+
+async def upload(
+    rpc: RpcClient, session_id: UUID, data: bytes, name: str = "photo.jpg"
+) -> contract.ImageInfo:
+    return await rpc.send(contract.UPLOAD, contract.UploadHeader(session_id=session_id, filename=name), data)
+
+
+async def apply(rpc: RpcClient, session_id: UUID, image_id: UUID, op: object) -> contract.ImageInfo:
+    return await rpc.call(
+        contract.APPLY, contract.ApplyRequest(session_id=session_id, image_id=image_id, operation=op)
+    )
+
+
+async def get(rpc: RpcClient, session_id: UUID, image_id: UUID) -> contract.ImageInfo:
+    return await rpc.call(contract.GET, contract.ImageRef(session_id=session_id, image_id=image_id))
+
+
+async def current_bytes(rpc: RpcClient, session_id: UUID, image_id: UUID, **kw: object) -> bytes:
+    request = contract.ContentRequest(session_id=session_id, image_id=image_id, **kw)
+    _, data = await rpc.fetch(contract.CONTENT, request)
+    return data
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width x height (its data is one short row)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 4))
+        + chunk(b"IEND", b"")
+    )
+
+
+# The pixel budget ------------------------------------------------------------------------------
+
+
+async def test_an_upscale_past_the_budget_is_refused_and_the_image_still_works(
+    rpc: RpcClient, session_id: UUID
+) -> None:
+    """100x80 to 20000x20000 is a 413 naming the limit, stores nothing, and later edits still work."""
+    info = await upload(rpc, session_id, media.jpeg(media.photo(100, 80)))
+    stretch = contract.ResizeOp(width=20000, height=20000, keep_aspect=False, allow_upscale=True)
+    with pytest.raises(PayloadTooLarge, match=r"20000x20000 px .*limit is 50 megapixels"):
+        await apply(rpc, session_id, info.id, stretch)
+    assert [v.number for v in (await get(rpc, session_id, info.id)).versions] == [1]
+    rotated = await apply(rpc, session_id, info.id, contract.RotateOp(degrees=90))
+    compressed = await apply(rpc, session_id, info.id, contract.CompressOp(preset="web"))
+    assert (rotated.current.width, rotated.current.height) == (80, 100)
+    assert opened(await current_bytes(rpc, session_id, info.id)).size == (
+        compressed.current.width,
+        compressed.current.height,
+    )
+
+
+async def test_percent_1000_of_a_big_image_is_refused(rpc: RpcClient, session_id: UUID) -> None:
+    """Ten times a 3000x2000 photo (600 MP) is refused; ten times 200x150 (3 MP) is made."""
+    big = await upload(rpc, session_id, media.jpeg(media.photo(3000, 2000)))
+    tenfold = contract.ResizeOp(percent=1000, allow_upscale=True)
+    with pytest.raises(PayloadTooLarge, match="30000x20000"):
+        await apply(rpc, session_id, big.id, tenfold)
+    assert len((await get(rpc, session_id, big.id)).versions) == 1
+    small = await upload(rpc, session_id, media.jpeg(media.photo(200, 150)))
+    grown = await apply(rpc, session_id, small.id, tenfold)
+    assert (
+        opened(await current_bytes(rpc, session_id, small.id)).size
+        == (2000, 1500)
+        == (
+            grown.current.width,
+            grown.current.height,
+        )
+    )
+
+
+async def test_converting_a_tall_image_to_webp_names_webps_limit(rpc: RpcClient, session_id: UUID) -> None:
+    """A 20000x200 PNG cannot become a WebP (422 on format, naming 16383 px); as JPEG it can."""
+    strip = media.encoded(Image.linear_gradient("L").resize((20000, 200)), "PNG")
+    info = await upload(rpc, session_id, strip, "strip.png")
+    with pytest.raises(ValidationFailed, match="WebP holds at most 16383 px"):
+        await apply(rpc, session_id, info.id, contract.ConvertOp(format="webp"))
+    assert len((await get(rpc, session_id, info.id)).versions) == 1
+    converted = await apply(rpc, session_id, info.id, contract.ConvertOp(format="jpeg"))
+    assert opened(await current_bytes(rpc, session_id, info.id)).size == (20000, 200)
+    assert converted.current.format == "jpeg"
+
+
+async def test_an_ai_edit_over_the_budget_is_refused(rpc: RpcClient, session_id: UUID) -> None:
+    """A model's result declaring 8000x8000 (64 MP) is refused before decoding; nothing is stored."""
+    info = await upload(rpc, session_id, media.jpeg(media.photo(320, 240)))
+    header = contract.AddVersionHeader(
+        session_id=session_id, image_id=info.id, based_on=1, operation="ai_edit", params={"model": "m"}
+    )
+    with pytest.raises(PayloadTooLarge, match="50 megapixels"):
+        await rpc.send(contract.ADD_VERSION, header, declared_png(8000, 8000))
+    assert len((await get(rpc, session_id, info.id)).versions) == 1
+    made = await rpc.send(contract.ADD_VERSION, header, media.encoded(media.photo(640, 480), "PNG"))
+    assert (made.current.width, made.current.height, made.current.format) == (640, 480, "png")
