@@ -52,10 +52,13 @@ def create_app(settings: GatewaySettings) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.WEB_APP] = WebApp(settings.web_dist_dir)
-    app[keys.RATE_LIMITS] = RateLimits()
-    app[keys.OPENAPI] = build_openapi(ROUTES, version=__version__, cookie=cookie_name(settings.https))
-    for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+    app[keys.RATE_LIMITS] = RateLimits(settings)
+    app[keys.OPENAPI] = build_openapi(
+        ROUTES, version=__version__, cookie=cookie_name(settings.https), rate_limits=app[keys.RATE_LIMITS]
+    )
+    app[keys.API_ROUTES] = {
+        app.router.add_route(route.method, route.path, route.handler): route for route in ROUTES
+    }
     app.router.add_get("/api/v1/docs/init.js", system.docs_init)
     # Last: everything else is the web app (or a JSON 404/405 under /api).
     app.router.add_route("*", "/{tail:.*}", _fallback)

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from gateway.http import ErrorBody
 from gateway.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
+from gateway.ratelimit import Limit, RateLimits
 from gateway.security import CSRF_HEADER, CSRF_HEADER_VALUE, SAFE_METHODS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -53,13 +54,22 @@ class ApiRoute:
     extra: dict[str, Any] = field(default_factory=dict)
     # Takes an optional Idempotency-Key header: a retry with the same key returns the first result.
     idempotent: bool = False
+    # The rate limit it draws from (ratelimit.py); the middleware finds it here.
+    limit: Limit | None = None
+    # It stores something for a visitor who may have no session yet, so it may create one
+    # (cookies.session_for_write); only unsafe methods may.
+    creates_session: bool = False
+
+    def __post_init__(self) -> None:
+        if self.creates_session and self.method in SAFE_METHODS:
+            raise ValueError(f"{self.method} {self.path}: a safe method may not create a session")
 
     @property
     def openapi_path(self) -> str:
         return _PARAM.sub(r"{\1}", self.path)
 
 
-def _operation(route: ApiRoute) -> dict[str, Any]:
+def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
         "tags": [route.tag],
@@ -110,12 +120,21 @@ def _operation(route: ApiRoute) -> dict[str, Any]:
         }
     op["responses"][str(route.status)] = ok
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    for status in route.errors:
+    errors = set(route.errors)
+    if route.limit is not None:
+        op["x-rate-limit"] = rate_limits.describe(route.limit)
+    if route.creates_session:
+        op["x-new-sessions-per-minute-per-address"] = rate_limits.new_sessions.limit
+    if route.limit is not None or route.creates_session:
+        errors.add(429)  # with Retry-After
+    for status in sorted(errors):
         op["responses"][str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
     return op
 
 
-def build_openapi(routes: Sequence[ApiRoute], *, version: str, cookie: str) -> dict[str, Any]:
+def build_openapi(
+    routes: Sequence[ApiRoute], *, version: str, cookie: str, rate_limits: RateLimits
+) -> dict[str, Any]:
     """An OpenAPI 3.1 document for ``routes``."""
     models: set[type[BaseModel]] = {ErrorBody}
     for route in routes:
@@ -126,7 +145,7 @@ def build_openapi(routes: Sequence[ApiRoute], *, version: str, cookie: str) -> d
     )
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route)
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route, rate_limits)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -134,7 +153,8 @@ def build_openapi(routes: Sequence[ApiRoute], *, version: str, cookie: str) -> d
             "version": version,
             "description": (
                 "Every call is made by an anonymous browser session identified by a cookie the server "
-                "issues on first use. Errors always have the ErrorBody shape."
+                "issues when the visitor first stores something; without one, reads answer as for an "
+                "empty session. Errors always have the ErrorBody shape."
             ),
         },
         "paths": paths,

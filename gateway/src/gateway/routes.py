@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from gateway.health import HealthReport
 from gateway.openapi import ApiRoute
+from gateway.ratelimit import AI_CHAT, AI_EDITS, OPENROUTER, OPERATIONS, UPLOADS
 from gateway.schemas import SessionView, SettingBody, SettingView
 from gateway.views import ai as ai_views
-from gateway.views import background, images, openrouter, session, system
+from gateway.views import background, images, openrouter, privacy, session, system
 from gateway.views.ai import ChatBody, EditBody, EditReply, ModelsBody
 from gateway.views.images import (
     IdsBody,
@@ -39,7 +40,8 @@ ROUTES: tuple[ApiRoute, ...] = (
         "session",
         response=SessionView,
         errors=(503, 504),
-        description="Issues a session cookie on first use; an expired or unknown cookie gets a fresh one.",
+        description="Before the visitor first stores something there is no session: `active` is false, "
+        "the dates are null and the limits say what a session will allow. Never creates a session.",
     ),
     ApiRoute(
         "DELETE",
@@ -68,6 +70,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=SettingBody,
         response=SettingView,
         errors=(400, 403, 413, 415, 422),
+        creates_session=True,
     ),
     ApiRoute(
         "DELETE",
@@ -100,6 +103,8 @@ ROUTES: tuple[ApiRoute, ...] = (
         "the content: JPEG, PNG, WebP, GIF (first frame), BMP, TIFF, HEIC/HEIF, AVIF. "
         "With several files, those refused are listed in `errors`; if all are refused the "
         "first refusal is the response.",
+        limit=UPLOADS,
+        creates_session=True,
     ),
     ApiRoute(
         "POST",
@@ -204,6 +209,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "the result is a new version that undo can take back. remove_background: 429 with Retry-After "
         "when this replica's queue is full, 503 when no model is loaded, 504 past BG_TIMEOUT_SECONDS; "
         "if the browser aborts the request, no version is created.",
+        limit=OPERATIONS,
     ),
     ApiRoute(
         "POST",
@@ -214,6 +220,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=ImageView,
         errors=(403, 404, 409, 422),
         idempotent=True,
+        limit=OPERATIONS,
     ),
     ApiRoute(
         "POST",
@@ -224,6 +231,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=ImageView,
         errors=(403, 404, 409, 422),
         idempotent=True,
+        limit=OPERATIONS,
     ),
     ApiRoute(
         "POST",
@@ -235,6 +243,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=ImageView,
         errors=(403, 404, 415, 422),
         idempotent=True,
+        limit=OPERATIONS,
     ),
     ApiRoute(
         "POST",
@@ -245,6 +254,25 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=IdsBody,
         content_type="application/zip",
         errors=(403, 404, 415, 422),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/v1/privacy",
+        privacy.get_privacy,
+        "Whether edited copies keep the location",
+        "privacy",
+        response=contract.PrivacySettings,
+    ),
+    ApiRoute(
+        "PUT",
+        "/api/v1/privacy",
+        privacy.put_privacy,
+        "Keep or drop the location in edited copies made from now on",
+        "privacy",
+        body=contract.PrivacySettings,
+        response=contract.PrivacySettings,
+        errors=(403, 415, 422),
+        creates_session=True,
     ),
     ApiRoute(
         "GET",
@@ -264,6 +292,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=contract.Preset,
         status=201,
         errors=(403, 415, 422),
+        creates_session=True,
     ),
     ApiRoute(
         "PUT",
@@ -274,6 +303,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=contract.ProfileBody,
         response=contract.Preset,
         errors=(403, 404, 415, 422),
+        creates_session=True,
     ),
     ApiRoute(
         "DELETE",
@@ -293,6 +323,8 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=ConnectReply,
         errors=(403, 429, 503),
         description="Send the browser to `authorize_url`; OpenRouter returns it to /oauth/callback.",
+        limit=OPENROUTER,
+        creates_session=True,
     ),
     ApiRoute(
         "GET",
@@ -302,6 +334,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "openrouter",
         status=303,
         description="Redirects to `/?openrouter=connected` or `/?openrouter=failed&reason=…`.",
+        limit=OPENROUTER,
     ),
     ApiRoute(
         "GET",
@@ -343,6 +376,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=ai.Models,
         errors=(403, 409, 415, 422, 502),
         description="Kept for this session. 422 names the field whose model is not on offer.",
+        creates_session=True,
     ),
     ApiRoute(
         "GET",
@@ -376,6 +410,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         '`{"text"}` as tokens arrive, and finally `event: done` `{"user_message", "assistant_message", '
         '"cost", "total_cost"}` (only then is the turn saved) or `event: error` `{"error": {"code", '
         '"message", "retry_after"?}}`. Aborting the request stops the model and saves nothing.',
+        limit=AI_CHAT,
     ),
     ApiRoute(
         "POST",
@@ -389,6 +424,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         description="The result becomes a new version (operation `ai_edit`, params `model` and "
         "`instruction`) that undo takes back. The model must answer with a PNG, JPEG or WebP data: "
         "image; links are refused, never fetched. A failed or aborted edit changes nothing.",
+        limit=AI_EDITS,
     ),
     ApiRoute("GET", "/api/v1/openapi.json", system.openapi, "This OpenAPI document", "system"),
     ApiRoute(

@@ -14,8 +14,13 @@ class Limits(BaseModel):
 
 
 class SessionView(BaseModel):
-    created_at: datetime = Field(description="When this browser session began")
-    expires_at: datetime = Field(description="When it and all its images are deleted")
+    active: bool = Field(
+        description="Whether a session exists: it starts when the visitor first stores something"
+    )
+    created_at: datetime | None = Field(description="When this browser session began (null before)")
+    expires_at: datetime | None = Field(
+        description="When it and all its images are deleted (null before it starts)"
+    )
     image_count: int = Field(description="Images it holds now")
     limits: Limits
     version: str = Field(description="Server version")

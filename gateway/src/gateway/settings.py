@@ -3,16 +3,52 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
+from gateway.client_address import Network, parse_networks
 from imagetools_common.settings import Settings
+
+# Per-minute counts (docs/ARCHITECTURE.md, "Session model"); tests and benches raise them.
+_MOST = 1_000_000
 
 
 class GatewaySettings(Settings):
     server_host: str = Field("0.0.0.0", description="Address the HTTP server binds")  # noqa: S104 - a server
     server_port: int = Field(8081, ge=1, le=65535, description="Port the HTTP server listens on")
     web_dist_dir: Path = Field(Path("web/dist"), description="The built web app the gateway serves")
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = Field(
+        (), description="Comma-separated proxy IPs/CIDRs whose X-Forwarded-For / Forwarded is believed"
+    )
+    rate_limit_new_sessions: int = Field(
+        10, ge=1, le=_MOST, description="New sessions one client address may start a minute"
+    )
+    rate_limit_uploads: int = Field(
+        30, ge=1, le=_MOST, description="Upload requests one session may make a minute"
+    )
+    rate_limit_operations: int = Field(
+        120, ge=1, le=_MOST, description="Operations, undos, redos and reverts one session may make a minute"
+    )
+    rate_limit_ai_chat: int = Field(
+        20, ge=1, le=_MOST, description="AI chat messages one session may send a minute"
+    )
+    rate_limit_ai_edits: int = Field(6, ge=1, le=_MOST, description="AI edits one session may start a minute")
+    rate_limit_openrouter: int = Field(
+        20,
+        ge=1,
+        le=_MOST,
+        description="OpenRouter connects and sign-in returns one session may make a minute",
+    )
+    rate_limit_address_factor: int = Field(
+        10, ge=1, le=10_000, description="A client address may do this many times what one session may"
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> tuple[Network, ...]:
+        return parse_networks(value) if isinstance(value, (str, list, tuple)) else value
 
     @property
     def https(self) -> bool:

@@ -19,11 +19,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway import keys
-from gateway.cookies import current_session
+from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model, read_json, retry_after
 from gateway.views.images import ImageView, view
 from imagetools_common.contracts import ai
-from imagetools_common.contracts.session import SessionInfo, SessionRef
+from imagetools_common.contracts.session import SessionRef
 from imagetools_common.errors import DomainError, Internal, NotFound
 from imagetools_common.logs import get_logger
 
@@ -53,15 +53,9 @@ class EditReply(BaseModel):
     cost: float | None = Field(description="USD OpenRouter charged for the edit")
 
 
-async def _session(request: web.Request) -> SessionInfo:
-    info = await current_session(request)
-    assert info is not None
-    return info
-
-
 async def _image_chat(request: web.Request) -> ai.ImageChat:
     """The session and image a chat URL names; no session or a malformed id is simply not found."""
-    info = await current_session(request, create=False)
+    info = await current_session(request)
     try:
         image_id = UUID(request.match_info["image_id"])
     except ValueError:
@@ -76,14 +70,14 @@ async def _image_chat(request: web.Request) -> ai.ImageChat:
 
 async def list_models(request: web.Request) -> web.Response:
     """Models for chat and for edits, and the session's choice of each."""
-    session = await _session(request)
-    return json_model(await request.app[keys.RPC].call(ai.MODELS, SessionRef(session_id=session.id)))
+    ref = SessionRef(session_id=await session_id(request))
+    return json_model(await request.app[keys.RPC].call(ai.MODELS, ref))
 
 
 async def select_models(request: web.Request) -> web.Response:
     """Choose the session's chat and/or edit model."""
     body = await read_json(request, ModelsBody)
-    session = await _session(request)
+    session = await session_for_write(request)
     chosen = ai.SelectModels(session_id=session.id, chat=body.chat, edit=body.edit)
     return json_model(await request.app[keys.RPC].call(ai.SELECT, chosen))
 

@@ -11,7 +11,7 @@ from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field, RootModel
 
 from gateway import keys
-from gateway.cookies import current_session
+from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model, read_json
 from gateway.idempotency import idempotency_key
 from imagetools_common.contracts import image as contract
@@ -79,15 +79,9 @@ def view(info: contract.ImageInfo) -> ImageView:
     )
 
 
-async def _session(request: web.Request) -> SessionInfo:
-    info = await current_session(request)
-    assert info is not None
-    return info
-
-
 async def _existing_session(request: web.Request) -> SessionInfo:
     """For reads of existing images: without a session there is nothing to find."""
-    info = await current_session(request, create=False)
+    info = await current_session(request)
     if info is None:
         raise NotFound("no such image in this session")
     return info
@@ -105,7 +99,8 @@ def _rpc(request: web.Request) -> RpcClient:
 
 
 async def _ref(request: web.Request) -> contract.ImageRef:
-    return contract.ImageRef(session_id=(await _session(request)).id, image_id=_image_id(request))
+    """The image the URL names; without a session it is one nobody owns (404 from the service)."""
+    return contract.ImageRef(session_id=await session_id(request), image_id=_image_id(request))
 
 
 # Upload and listing ---------------------------------------------------------------------------
@@ -130,7 +125,6 @@ async def upload_images(request: web.Request) -> web.Response:
     """Upload one or more images as multipart ``file`` parts (type decided from content)."""
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("upload images as multipart/form-data with one or more 'file' parts")
-    session = await _session(request)
     settings = request.app[keys.SETTINGS]
     key = idempotency_key(request)
     stored: list[ImageView] = []
@@ -150,6 +144,8 @@ async def upload_images(request: web.Request) -> web.Response:
             # The rest of the body is never read (it may be huge); files before this one stay stored.
             refused.append((filename, error))
             break
+        # The first file stored starts the session (a body without one creates nothing).
+        session = await session_for_write(request)
         # One key per file: the same request sent again stores each file at most once.
         header = contract.UploadHeader(
             session_id=session.id, filename=filename, idempotency_key=f"{key}:{len(stored) + len(refused)}"
@@ -172,8 +168,7 @@ async def upload_images(request: web.Request) -> web.Response:
 
 async def list_images(request: web.Request) -> web.Response:
     """The session's images, newest first."""
-    session = await _session(request)
-    found = await _rpc(request).call(contract.LIST, SessionRef(session_id=session.id))
+    found = await _rpc(request).call(contract.LIST, SessionRef(session_id=await session_id(request)))
     return json_model(ImageListView(images=[view(i) for i in found.images], max_images=found.max_images))
 
 
@@ -196,17 +191,17 @@ async def delete_image(request: web.Request) -> web.Response:
 async def delete_selected(request: web.Request) -> web.Response:
     """Delete the selected images (those that belong to this session)."""
     body = await read_json(request, IdsBody)
-    session = await _session(request)
     deleted = await _rpc(request).call(
-        contract.DELETE, contract.ImageIds(session_id=session.id, image_ids=body.ids)
+        contract.DELETE, contract.ImageIds(session_id=await session_id(request), image_ids=body.ids)
     )
     return json_model(deleted)
 
 
 async def clear_images(request: web.Request) -> web.Response:
     """Delete every image of the session."""
-    session = await _session(request)
-    return json_model(await _rpc(request).call(contract.CLEAR, SessionRef(session_id=session.id)))
+    return json_model(
+        await _rpc(request).call(contract.CLEAR, SessionRef(session_id=await session_id(request)))
+    )
 
 
 # Operations and history -----------------------------------------------------------------------
@@ -354,9 +349,9 @@ def unique_name(name: str, taken: set[str]) -> str:
 async def archive(request: web.Request) -> web.StreamResponse:
     """A ZIP of the selected images' current versions, streamed one image at a time."""
     body = await read_json(request, IdsBody)
-    session = await _session(request)
+    owner = await session_id(request)
     rpc = _rpc(request)
-    owned = {i.id for i in (await rpc.call(contract.LIST, SessionRef(session_id=session.id))).images}
+    owned = {i.id for i in (await rpc.call(contract.LIST, SessionRef(session_id=owner))).images}
     missing = [str(i) for i in body.ids if i not in owned]
     if missing:
         raise NotFound(f"no such image in this session: {', '.join(missing)}")
@@ -374,7 +369,7 @@ async def archive(request: web.Request) -> web.StreamResponse:
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as zf:  # type: ignore[call-overload]
         for image_id in dict.fromkeys(body.ids):
             header, data = await rpc.fetch(
-                contract.CONTENT, contract.ContentRequest(session_id=session.id, image_id=image_id)
+                contract.CONTENT, contract.ContentRequest(session_id=owner, image_id=image_id)
             )
             entry = zipfile.ZipInfo(unique_name(header.filename, taken), date_time=time.localtime()[:6])
             zf.writestr(entry, data)
@@ -389,14 +384,15 @@ async def archive(request: web.Request) -> web.StreamResponse:
 
 async def presets(request: web.Request) -> web.Response:
     """System presets (with this session's overrides) and the session's own profiles."""
-    session = await _session(request)
-    return json_model(await _rpc(request).call(contract.PRESETS, SessionRef(session_id=session.id)))
+    return json_model(
+        await _rpc(request).call(contract.PRESETS, SessionRef(session_id=await session_id(request)))
+    )
 
 
 async def create_profile(request: web.Request) -> web.Response:
     """Save a custom compression profile."""
     body = await read_json(request, contract.ProfileBody)
-    session = await _session(request)
+    session = await session_for_write(request)
     created = await _rpc(request).call(
         contract.PROFILE_CREATE, contract.ProfileCreate(session_id=session.id, profile=body)
     )
@@ -406,7 +402,7 @@ async def create_profile(request: web.Request) -> web.Response:
 async def update_profile(request: web.Request) -> web.Response:
     """Edit a profile, or override a system preset (email, web, web_hq) for this session."""
     body = await read_json(request, contract.ProfileBody)
-    session = await _session(request)
+    session = await session_for_write(request)
     update = contract.ProfileUpdate(
         session_id=session.id, profile_id=request.match_info["profile_id"][:64], profile=body
     )
@@ -415,6 +411,7 @@ async def update_profile(request: web.Request) -> web.Response:
 
 async def delete_profile(request: web.Request) -> web.Response:
     """Delete a profile, or reset an overridden system preset."""
-    session = await _session(request)
-    ref = contract.ProfileRef(session_id=session.id, profile_id=request.match_info["profile_id"][:64])
+    ref = contract.ProfileRef(
+        session_id=await session_id(request), profile_id=request.match_info["profile_id"][:64]
+    )
     return json_model(await _rpc(request).call(contract.PROFILE_DELETE, ref))

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from gateway import keys
-from gateway.cookies import current_session
+from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model
 from imagetools_common.contracts import oauth, session
 from imagetools_common.contracts.session import SessionRef
@@ -23,24 +23,21 @@ class ConnectReply(BaseModel):
 
 async def connect(request: web.Request) -> web.Response:
     """Start a connect flow; the browser goes to the returned OpenRouter page."""
-    info = await current_session(request)
-    assert info is not None
+    info = await session_for_write(request)
     started = await request.app[keys.RPC].call(oauth.START, SessionRef(session_id=info.id))
     return json_model(ConnectReply(authorize_url=started.authorize_url))
 
 
 async def status(request: web.Request) -> web.Response:
     """Whether AI calls have a key, whose, and its limits (never the key)."""
-    info = await current_session(request)
-    assert info is not None
-    return json_model(await request.app[keys.RPC].call(oauth.STATUS, SessionRef(session_id=info.id)))
+    ref = SessionRef(session_id=await session_id(request))
+    return json_model(await request.app[keys.RPC].call(oauth.STATUS, ref))
 
 
 async def disconnect(request: web.Request) -> web.Response:
     """Forget the stored key; the reply links to where it can be revoked at OpenRouter."""
-    info = await current_session(request)
-    assert info is not None
-    return json_model(await request.app[keys.RPC].call(oauth.DISCONNECT, SessionRef(session_id=info.id)))
+    ref = SessionRef(session_id=await session_id(request))
+    return json_model(await request.app[keys.RPC].call(oauth.DISCONNECT, ref))
 
 
 def _back(outcome: str, reason: str | None = None) -> web.Response:
@@ -52,7 +49,7 @@ def _back(outcome: str, reason: str | None = None) -> web.Response:
 
 async def oauth_callback(request: web.Request) -> web.Response:
     """OpenRouter sends the browser here; 303 back into the app with the outcome."""
-    info = await current_session(request, create=False)
+    info = await current_session(request)
     if info is None:
         return _back("failed", "Your session expired during the connection. Please start again.")
     query = request.query

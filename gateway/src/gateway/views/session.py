@@ -8,7 +8,7 @@ import re
 from aiohttp import web
 
 from gateway import keys
-from gateway.cookies import current_session
+from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model, read_json
 from gateway.schemas import Limits, SessionView, SettingBody, SettingView
 from imagetools_common import __version__
@@ -20,15 +20,17 @@ _UI_KEY = re.compile(r"ui\.[a-z0-9_.\-]{1,60}")
 
 
 async def get_session(request: web.Request) -> web.Response:
-    """The session (issued on first use), its limits and how many images it holds."""
+    """The session and its limits; before the visitor stores anything, an inactive one (no dates)."""
     info = await current_session(request)
-    assert info is not None
     settings = request.app[keys.SETTINGS]
-    count = await request.app[keys.RPC].call(image.COUNT, session.SessionRef(session_id=info.id))
+    count = 0
+    if info is not None:
+        count = (await request.app[keys.RPC].call(image.COUNT, session.SessionRef(session_id=info.id))).count
     view = SessionView(
-        created_at=info.created_at,
-        expires_at=info.expires_at,
-        image_count=count.count,
+        active=info is not None,
+        created_at=info.created_at if info else None,
+        expires_at=info.expires_at if info else None,
+        image_count=count,
         limits=Limits(
             max_images=settings.max_images_per_session,
             max_upload_mb=settings.max_upload_size_mb,
@@ -41,7 +43,7 @@ async def get_session(request: web.Request) -> web.Response:
 
 async def delete_session(request: web.Request) -> web.Response:
     """End the session now: its images and everything else it owns are deleted with it."""
-    info = await current_session(request, create=False)
+    info = await current_session(request)
     if info is not None:
         with contextlib.suppress(NotFound):  # ended concurrently: the outcome the caller asked for
             await request.app[keys.RPC].call(session.END, session.SessionRef(session_id=info.id))
@@ -61,10 +63,8 @@ def _ui_key(request: web.Request) -> str:
 async def get_setting(request: web.Request) -> web.Response:
     """A UI preference of this session (null when unset)."""
     key = _ui_key(request)
-    info = await current_session(request)
-    assert info is not None
     found = await request.app[keys.RPC].call(
-        session.GET_SETTING, session.SettingRef(session_id=info.id, key=key)
+        session.GET_SETTING, session.SettingRef(session_id=await session_id(request), key=key)
     )
     return json_model(SettingView(key=found.key, value=found.value))
 
@@ -73,8 +73,7 @@ async def put_setting(request: web.Request) -> web.Response:
     """Store a UI preference of this session."""
     key = _ui_key(request)
     body = await read_json(request, SettingBody)
-    info = await current_session(request)
-    assert info is not None
+    info = await session_for_write(request)
     stored = await request.app[keys.RPC].call(
         session.PUT_SETTING, session.PutSetting(session_id=info.id, key=key, value=body.value)
     )
@@ -84,7 +83,6 @@ async def put_setting(request: web.Request) -> web.Response:
 async def delete_setting(request: web.Request) -> web.Response:
     """Forget a UI preference of this session."""
     key = _ui_key(request)
-    info = await current_session(request)
-    assert info is not None
-    await request.app[keys.RPC].call(session.DELETE_SETTING, session.SettingRef(session_id=info.id, key=key))
+    ref = session.SettingRef(session_id=await session_id(request), key=key)
+    await request.app[keys.RPC].call(session.DELETE_SETTING, ref)
     return web.Response(status=204)
