@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 from imagetools_common.logs import get_logger
 
 log = get_logger("imagetools.embedded")
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """SIGTERM this child when the process that started it dies, so nothing is orphaned."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -98,6 +108,10 @@ class EmbeddedNats:
             "-m", str(self.monitor_port),
             stdout=out,
             stderr=out,
+            # Out of the terminal's process group: Ctrl-C must not take the bus away from services
+            # that are still draining; the runner stops it last (and it dies with the runner).
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )  # fmt: skip
         await wait_for_port("127.0.0.1", self.port)
         log.info("nats started", url=self.url)

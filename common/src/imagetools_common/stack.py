@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import os
 import signal
 import sys
@@ -27,6 +26,7 @@ from imagetools_common.contracts import BACKEND_SERVICES
 from imagetools_common.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
+    die_with_parent,
     ensure_database,
     find_project_file,
     free_port,
@@ -45,12 +45,6 @@ MODULES = {
     "oauth-service": "oauth_service",
     "gateway": "gateway",
 }
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
 
 class ServiceProcess:
     """One service instance as a child process."""
@@ -87,7 +81,7 @@ class ServiceProcess:
             stdout=out,
             stderr=out,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops children in order
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
     async def stop(self, timeout: float = 15.0) -> int | None:
