@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 from nats.aio.client import Client as NATS
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
@@ -157,3 +157,65 @@ async def test_an_ai_edit_over_the_budget_is_refused(rpc: RpcClient, session_id:
     assert len((await get(rpc, session_id, info.id)).versions) == 1
     made = await rpc.send(contract.ADD_VERSION, header, media.encoded(media.photo(640, 480), "PNG"))
     assert (made.current.width, made.current.height, made.current.format) == (640, 480, "png")
+
+
+# Privacy by default ----------------------------------------------------------------------------
+
+XMP_GPS = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+    b' exif:GPSLatitude="48,51.492N" exif:GPSLongitude="2,17.67E"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+def location_in(data: bytes) -> bool:
+    image = Image.open(io.BytesIO(data))
+    return media.GPS_IFD in image.getexif() or b"GPSLatitude" in data
+
+
+def png_with_location() -> bytes:
+    """A PNG carrying the location twice: an eXIf chunk with a GPS directory and XMP GPS properties."""
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", XMP_GPS.decode())
+    image = media.photo(300, 200)
+    return media.encoded(image, "PNG", pnginfo=info, exif=media.camera_exif().tobytes())
+
+
+async def test_no_version_holds_the_location_unless_the_session_keeps_it(
+    rpc: RpcClient, session_id: UUID
+) -> None:
+    """Every output drops the GPS (lossless paths too) and keeps the camera; the original keeps it all."""
+    photo = media.jpeg(media.photo(400, 300), exif=media.camera_exif())
+    for data, name in ((photo, "a.jpg"), (png_with_location(), "b.png")):
+        info = await upload(rpc, session_id, data, name)
+        assert info.original_has_location and not info.current.has_location
+        assert await current_bytes(rpc, session_id, info.id, kind="original") == data
+        first = await current_bytes(rpc, session_id, info.id)
+        assert not location_in(first) and opened(first).tobytes() == opened(data).tobytes()
+        operations: list[object] = [
+            contract.RotateOp(degrees=90), contract.FlipOp(direction="horizontal"),
+            contract.CropOp(x=0, y=0, width=100, height=100), contract.ResizeOp(width=50),
+            contract.ConvertOp(format="webp"), contract.ConvertOp(format="png"),
+            contract.CompressOp(preset="web"), contract.StripMetadataOp(what="gps"),
+        ]  # fmt: skip
+        for op in operations:
+            made = await apply(rpc, session_id, info.id, op)
+            body = await current_bytes(rpc, session_id, info.id)
+            assert not made.current.has_location and not location_in(body), op
+        if name == "a.jpg":  # the camera the user did not ask to remove is still there
+            assert Image.open(io.BytesIO(body)).getexif().get(0x010F) == "Apple"
+
+    await rpc.call(contract.PRIVACY_SET, contract.PrivacyUpdate(session_id=session_id, keep_location=True))
+    kept = await upload(rpc, session_id, photo)
+    assert kept.current.has_location and location_in(await current_bytes(rpc, session_id, kept.id))
+    rotated = await apply(rpc, session_id, kept.id, contract.RotateOp(degrees=180))
+    assert rotated.current.has_location
+    await rpc.call(contract.PRIVACY_SET, contract.PrivacyUpdate(session_id=session_id, keep_location=False))
+    assert not (await rpc.call(contract.PRIVACY, session.SessionRef(session_id=session_id))).keep_location
+    # Applies to versions made after the change; the earlier ones still say what they hold.
+    flipped = await apply(rpc, session_id, kept.id, contract.FlipOp(direction="vertical"))
+    assert not flipped.current.has_location and [v.has_location for v in flipped.versions] == [
+        True,
+        True,
+        False,
+    ]

@@ -75,6 +75,8 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.ADD_VERSION, images.add_version)
     service.add(contract.CLEAR, clear)
     service.add(contract.PRESETS, presets)
+    service.add(contract.PRIVACY, images.privacy)
+    service.add(contract.PRIVACY_SET, images.set_privacy)
     service.add(contract.PROFILE_CREATE, images.create_profile)
     service.add(contract.PROFILE_UPDATE, images.update_profile)
     service.add(contract.PROFILE_DELETE, images.delete_profile)

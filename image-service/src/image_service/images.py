@@ -7,6 +7,7 @@ request's 12 MP encode never stalls the event loop that answers everyone else.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import uuid
@@ -22,6 +23,7 @@ from image_service.imaging.decode import Decoded, decode, open_image
 from image_service.repo import ImageRecord, ImageRepo, NewVersion, Once, Replay, VersionRow
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
+from imagetools_common.contracts.session import SessionRef
 from imagetools_common.errors import NotFound, PayloadTooLarge, QuotaExceeded, ValidationFailed
 from imagetools_common.logs import get_logger
 
@@ -50,6 +52,7 @@ def to_info(record: ImageRecord) -> contract.ImageInfo:
         can_redo=any(v.number > record.current_version for v in versions),
         first_frame_only=record.first_frame_only,
         original_bytes=record.original_bytes,
+        original_has_location=record.original_has_location,
     )
 
 
@@ -64,6 +67,7 @@ def _version_info(v: VersionRow) -> contract.VersionInfo:
         bytes=v.bytes,
         created_at=v.created_at,
         compression=contract.CompressionOutcome(**v.compression) if v.compression else None,
+        has_location=v.has_location,
     )
 
 
@@ -100,12 +104,14 @@ class Images:
             )
         if not data:
             raise ValidationFailed("the file is empty", details={"field": "file"})
-        first, decoded = await self.cpu(self._working_copy, data)
+        keep_location = await self._repo.keep_location(header.session_id)
+        first, decoded = await self.cpu(self._working_copy, data, keep_location)
         created = await self._repo.create(
             header.session_id,
             filename=formats.sanitize_filename(header.filename),
             original=data,
             original_format=decoded.format.value,
+            original_has_location=await self.cpu(metadata.has_location, data),
             first_frame_only=decoded.animated,
             first=first,
             max_images=max_images,
@@ -116,11 +122,21 @@ class Images:
         log.info("image uploaded", image_id=str(created.id), format=decoded.format.value, bytes=len(data))
         return to_info(created)
 
-    def _working_copy(self, data: bytes) -> tuple[NewVersion, Decoded]:
-        """Version 1: the upload itself when a browser can show it as is, else an upright re-encode."""
+    def _working_copy(self, data: bytes, keep_location: bool) -> tuple[NewVersion, Decoded]:
+        """Version 1: the upload (less its location) when a browser can show it, else an upright re-encode.
+
+        The upload itself is kept apart, byte for byte, as the original.
+        """
         decoded = decode(data, max_pixels=self._settings.max_pixels)
-        if decoded.format in _BROWSER_FORMATS and not decoded.animated and not decoded.reoriented:
-            version_format, body = decoded.format.value, data
+        as_is = decoded.format in _BROWSER_FORMATS and not decoded.animated and not decoded.reoriented
+        body, located = data, False
+        if as_is:
+            try:
+                body, located = private(data, decoded.format.value, keep_location)
+            except ValidationFailed:  # a container the lossless strip cannot edit: re-encode instead
+                as_is = False
+        if as_is:
+            version_format = decoded.format.value
         else:
             lossless = decoded.has_alpha or decoded.format == "png"
             # A strip wider than JPEG allows (a TIFF panorama) is kept losslessly instead.
@@ -132,6 +148,7 @@ class Images:
                 exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded,
             )  # fmt: skip
             version_format = target
+            body, located = private(body, version_format, keep_location)
         version = NewVersion(
             operation="upload",
             params={"format": decoded.format.value},
@@ -140,6 +157,7 @@ class Images:
             height=decoded.height,
             data=body,
             thumbnail=thumbnail.thumbnail(decoded.image),
+            has_location=located,
         )
         return version, decoded
 
@@ -199,6 +217,10 @@ class Images:
         """
         # Every version passes here: whatever planned it, nothing kept may fail the decode guard later.
         budget.check(budget.Output(version.width, version.height, version.format), self._settings.max_pixels)
+        # ... and no version leaves with a location unless the session chose to keep it.
+        keep_location = await self._repo.keep_location(session_id)
+        data, located = await self.cpu(private, version.data, version.format, keep_location)
+        version = dataclasses.replace(version, data=data, has_location=located)
         if len(version.data) > self._max_result:
             raise PayloadTooLarge(
                 f"the result would be {len(version.data) / 1e6:.0f} MB, more than can be stored: {remedy}"
@@ -344,6 +366,17 @@ class Images:
     async def delete(self, request: contract.ImageIds) -> contract.Deleted:
         return contract.Deleted(deleted=await self._repo.delete(request.session_id, request.image_ids))
 
+    # Privacy -----------------------------------------------------------------------------------
+
+    async def privacy(self, ref: SessionRef) -> contract.PrivacySettings:
+        return contract.PrivacySettings(keep_location=await self._repo.keep_location(ref.session_id))
+
+    async def set_privacy(self, update: contract.PrivacyUpdate) -> contract.PrivacySettings:
+        """Change the session's choice; it applies to the versions made from now on."""
+        await self._repo.set_keep_location(update.session_id, update.keep_location)
+        log.info("privacy changed", keep_location=update.keep_location)
+        return contract.PrivacySettings(keep_location=update.keep_location)
+
     # Presets and profiles ----------------------------------------------------------------------
 
     async def presets(self, session_id: UUID) -> contract.PresetList:
@@ -400,6 +433,18 @@ class Images:
         if not removed and ref.profile_id not in compress.SYSTEM_PRESETS:
             raise NotFound("no such profile")
         return await self.presets(ref.session_id)
+
+
+def private(data: bytes, fmt: str, keep_location: bool) -> tuple[bytes, bool]:
+    """The bytes without their location unless the session keeps it, and whether one is left.
+
+    The location goes losslessly (the container is edited, pixels untouched), on every path:
+    EXIF GPS directories and XMP GPS properties alike.
+    """
+    located = metadata.has_location(data)
+    if located and not keep_location:
+        return metadata.strip(data, contract.ImageFormat(fmt), "gps"), False
+    return data, located
 
 
 def keyed_once(subject: str, request: contract.Keyed, body: bytes = b"") -> Once | None:

@@ -14,9 +14,11 @@ from imagetools_common.errors import Conflict, NotFound, QuotaExceeded, Validati
 
 _IMAGE_COLUMNS = (
     "id, filename, created_at, original_format, octet_length(original) AS original_bytes, "
-    "first_frame_only, current_version"
+    "first_frame_only, current_version, original_has_location"
 )
-_VERSION_COLUMNS = "number, operation, params, format, width, height, bytes, compression, created_at"
+_VERSION_COLUMNS = (
+    "number, operation, params, format, width, height, bytes, compression, created_at, has_location"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class NewVersion:
     compression: dict[str, Any] | None = None
     mask: bytes | None = None
     """Background removal: the mask (greyscale PNG) stored beside the version, in the same transaction."""
+    has_location: bool = False
+    """The bytes hold a location (set by Images from the bytes themselves, see images.private)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class VersionRow:
     bytes: int
     compression: dict[str, Any] | None
     created_at: datetime
+    has_location: bool
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class ImageRecord:
     first_frame_only: bool
     current_version: int
     versions: list[VersionRow]
+    original_has_location: bool
 
     @property
     def current(self) -> VersionRow:
@@ -107,6 +113,7 @@ class ImageRepo:
         filename: str,
         original: bytes,
         original_format: str,
+        original_has_location: bool,
         first_frame_only: bool,
         first: NewVersion,
         max_images: int,
@@ -126,14 +133,15 @@ class ImageRepo:
                 )
             try:
                 image_id: UUID = await conn.fetchval(
-                    """INSERT INTO images.images
-                           (session_id, filename, original, original_format, first_frame_only)
-                       VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+                    """INSERT INTO images.images (session_id, filename, original, original_format,
+                           first_frame_only, original_has_location)
+                       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
                     session_id,
                     filename,
                     original,
                     original_format,
                     first_frame_only,
+                    original_has_location,
                 )
             except asyncpg.ForeignKeyViolationError:
                 raise NotFound("the session has ended") from None
@@ -146,8 +154,8 @@ class ImageRepo:
     ) -> None:
         await conn.execute(
             """INSERT INTO images.versions (image_id, number, operation, params, format,
-                   width, height, bytes, data, thumbnail, compression)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                   width, height, bytes, data, thumbnail, compression, has_location)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
             image_id,
             number,
             version.operation,
@@ -159,6 +167,7 @@ class ImageRepo:
             version.data,
             version.thumbnail,
             version.compression,
+            version.has_location,
         )
         if version.mask is not None:
             await conn.execute(
@@ -398,6 +407,26 @@ class ImageRepo:
             )
         return int(status.split()[-1])
 
+    # Privacy -----------------------------------------------------------------------------------
+
+    async def keep_location(self, session_id: UUID) -> bool:
+        """Whether the session keeps locations in the versions it makes (off unless it said so)."""
+        value = await self._pool.fetchval(
+            "SELECT keep_location FROM images.preferences WHERE session_id = $1", session_id
+        )
+        return bool(value)
+
+    async def set_keep_location(self, session_id: UUID, keep: bool) -> None:
+        try:
+            await self._pool.execute(
+                """INSERT INTO images.preferences (session_id, keep_location) VALUES ($1, $2)
+                   ON CONFLICT (session_id) DO UPDATE SET keep_location = EXCLUDED.keep_location""",
+                session_id,
+                keep,
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise NotFound("the session has ended") from None
+
     # Profiles ----------------------------------------------------------------------------------
 
     async def profiles(self, session_id: UUID) -> list[asyncpg.Record]:
@@ -450,6 +479,7 @@ def _version(row: asyncpg.Record) -> VersionRow:
         bytes=row["bytes"],
         compression=row["compression"],
         created_at=row["created_at"],
+        has_location=row["has_location"],
     )
 
 
@@ -463,4 +493,5 @@ def _record(row: asyncpg.Record, versions: list[VersionRow]) -> ImageRecord:
         first_frame_only=row["first_frame_only"],
         current_version=row["current_version"],
         versions=versions,
+        original_has_location=row["original_has_location"],
     )

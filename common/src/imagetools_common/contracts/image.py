@@ -215,6 +215,9 @@ class VersionInfo(WireModel):
     bytes: int
     created_at: datetime
     compression: CompressionOutcome | None = None
+    has_location: bool = Field(
+        False, description="The file holds a location (GPS): made while keep_location was on, or read from it"
+    )
 
 
 class ImageInfo(WireModel):
@@ -228,6 +231,9 @@ class ImageInfo(WireModel):
     can_redo: bool
     first_frame_only: bool = Field(description="The upload was animated; only its first frame is kept")
     original_bytes: int = Field(description="Size of the upload as received")
+    original_has_location: bool = Field(
+        False, description="The upload (served byte for byte as the original) holds a location"
+    )
 
 
 class ImageList(WireModel):
@@ -340,6 +346,21 @@ class ImageMetadata(WireModel):
     has_exif: bool = False
 
 
+# Privacy ---------------------------------------------------------------------------------------
+
+
+class PrivacySettings(WireModel):
+    """What a session chose about metadata in the versions it makes (image-service applies it)."""
+
+    keep_location: bool = Field(
+        description="Keep the GPS location in edited copies made from now on (off: every copy drops it)"
+    )
+
+
+class PrivacyUpdate(PrivacySettings):
+    session_id: UUID
+
+
 # Presets and profiles --------------------------------------------------------------------------
 
 
@@ -430,6 +451,8 @@ CONTENT = Endpoint(
 ADD_VERSION = Endpoint(
     SERVICE, "add_version", AddVersionHeader, ImageInfo, timeout=60.0, request_body=True, heartbeat=True
 )
+PRIVACY = Endpoint(SERVICE, "privacy", SessionRef, PrivacySettings, read_only=True)
+PRIVACY_SET = Endpoint(SERVICE, "privacy_set", PrivacyUpdate, PrivacySettings)
 BACKGROUND_MODELS = Endpoint(SERVICE, "background_models", Empty, BackgroundModels, read_only=True)
 MASK = Endpoint(SERVICE, "mask", MaskRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True)
 # How long a caller waits for a remove_background APPLY: the service answers within its own timeout.

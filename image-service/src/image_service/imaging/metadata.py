@@ -267,19 +267,37 @@ def _strip_as(data: bytes, fmt: ImageFormat, what: Literal["all", "gps"], orient
     return data  # BMP has nowhere to keep metadata
 
 
+def has_location(data: bytes) -> bool:
+    """Whether the file holds a location: an EXIF GPS directory or XMP GPS properties (never raises)."""
+    try:
+        image = open_image(data)
+        exif = image.getexif()
+    except Exception:  # not an image we read, so nothing we could show or strip either
+        log.debug("metadata unreadable while looking for a location", exc_info=True)
+        return False
+    try:
+        return _located(image, exif)
+    except ValueError:
+        return True  # more XMP GPS properties than we are willing to look at: assume the worst
+
+
+def _located(image: Image.Image, exif: Image.Exif) -> bool:
+    return _GPS_IFD in exif or _xmp.has_gps(image.info.get("xmp"))
+
+
 def _check(data: bytes, what: Literal["all", "gps"]) -> None:
     """Read the result back: the image must still open and the metadata must really be gone."""
     try:
         image = open_image(data)
         exif = image.getexif()
-        gps = exif.get_ifd(_GPS_IFD) if _GPS_IFD in exif else {}
+        located = _located(image, exif)
         leftover = [tag for tag in exif if _counts_as_metadata(tag, image.format)] if what == "all" else []
         xmp = image.info.get("xmp")
     except DomainError:
         raise
     except Exception as error:
         raise ValueError("stripped file unreadable") from error
-    if gps or _GPS_IFD in exif or _xmp.has_gps(xmp) or leftover or (what == "all" and _has_xmp_content(xmp)):
+    if located or leftover or (what == "all" and _has_xmp_content(xmp)):
         log.warning("metadata still present after stripping", what=what)
         raise _cannot_strip()
 
