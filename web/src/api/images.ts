@@ -7,6 +7,7 @@ import type {
   Operation,
   Preset,
   PresetList,
+  PrivacySettings,
   ProfileInput,
   UploadResult,
 } from './types'
@@ -45,6 +46,9 @@ export function createImagesApi(client: ApiClient = api) {
       client.blob('POST', '/api/v1/archive', { body: { ids }, signal }),
 
     presets: (signal?: AbortSignal) => client.get<PresetList>('/api/v1/presets', signal),
+    privacy: (signal?: AbortSignal) => client.get<PrivacySettings>('/api/v1/privacy', signal),
+    /** Applies to versions made from now on; earlier ones keep what they hold. */
+    setPrivacy: (settings: PrivacySettings) => client.put<PrivacySettings>('/api/v1/privacy', settings),
     createProfile: (input: ProfileInput) => client.post<Preset>('/api/v1/profiles', input),
     /** For email, web and web_hq this overrides the system preset for this session. */
     updateProfile: (id: string, input: ProfileInput) => client.put<Preset>(profile(id), input),

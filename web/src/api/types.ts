@@ -83,6 +83,8 @@ export interface VersionView {
   bytes: number
   created_at: string
   compression: CompressionOutcome | null
+  /** The file holds a GPS location (made while keep_location was on). */
+  has_location: boolean
 }
 
 /** One image with its history, as every image endpoint returns it. */
@@ -105,6 +107,13 @@ export interface ImageView {
   original_url: string
   original_download_url: string
   original_bytes: number
+  /** The upload, served byte for byte as the original, holds a GPS location. */
+  original_has_location: boolean
+}
+
+/** GET/PUT /api/v1/privacy: whether edited copies made from now on keep the location. */
+export interface PrivacySettings {
+  keep_location: boolean
 }
 
 /** GET /api/v1/images */

@@ -13,6 +13,7 @@ function version(operation: string, params: Record<string, unknown> = {}, extra:
     bytes: 482_113,
     created_at: '2026-11-25T20:01:00Z',
     compression: null,
+    has_location: false,
     ...extra,
   }
 }

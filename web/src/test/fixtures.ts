@@ -12,6 +12,7 @@ export function versionFixture(extra: Partial<VersionView> = {}): VersionView {
     bytes: 2_345_678,
     created_at: '2026-11-25T20:00:00Z',
     compression: null,
+    has_location: false,
     ...extra,
   }
 }
@@ -38,6 +39,7 @@ export function imageFixture(id = 'img-1', current: Partial<VersionView> = {}, e
     original_url: `/api/v1/images/${id}/content?original=true`,
     original_download_url: `/api/v1/images/${id}/content?original=true&download=1`,
     original_bytes: original.bytes,
+    original_has_location: false,
     ...extra,
   }
 }
