@@ -142,6 +142,17 @@ async def test_settings_store_round_trip(nc: NATS) -> None:
     assert (await rpc.call(contract.GET_SETTING, ref)).value is None
 
 
+async def test_storing_null_forgets_a_setting(nc: NATS) -> None:
+    """A setting set to null reads as unset afterwards, as one never stored does."""
+    rpc = RpcClient(nc)
+    created = await rpc.call(contract.CREATE, Empty())
+    ref = contract.SettingRef(session_id=created.session.id, key="ui.theme")
+    for value in ("dark", None):
+        put = contract.PutSetting(session_id=created.session.id, key="ui.theme", value=value)
+        assert (await rpc.call(contract.PUT_SETTING, put)).value == value
+        assert (await rpc.call(contract.GET_SETTING, ref)).value == value
+
+
 async def test_settings_reject_bad_keys_big_values_and_missing_sessions(nc: NATS) -> None:
     """Bad keys and oversized values are refused; a setting for an unknown session is not found."""
     rpc = RpcClient(nc)

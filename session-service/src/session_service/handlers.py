@@ -62,7 +62,10 @@ class SessionHandlers:
 
     async def put_setting(self, request: contract.PutSetting) -> contract.Setting:
         core.check_setting_value(request.value)
-        if not await self._repo.put_setting(request.session_id, request.key, request.value):
+        if request.value is None:
+            # null is how an unset setting reads, so storing it forgets the setting.
+            await self._repo.delete_setting(request.session_id, request.key)
+        elif not await self._repo.put_setting(request.session_id, request.key, request.value):
             raise NotFound("no such session")
         return contract.Setting(key=request.key, value=request.value)
 
