@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -35,16 +36,23 @@ async def make_stack(
     database_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[StackFactory]:
     """Start the whole topology as separate processes, each stack with its own NATS (so tests may
-    restart it); ``env`` adds to or overrides the defaults. Every stack stops at the module's end."""
+    restart it) and, with ``own_database``, its own PostgreSQL (likewise); ``env`` adds to or
+    overrides the defaults. Every stack stops at the module's end."""
     stacks: list[Stack] = []
+    outside: list[Path] = []
 
-    async def make(name: str = "stack", **env: str) -> Stack:
+    async def make(name: str = "stack", *, own_database: bool = False, **env: str) -> Stack:
         root = tmp_path_factory.mktemp(name)
+        # PostgreSQL runs as its own user, which cannot reach pytest's tree (reset to 0700 by any run).
+        var = root
+        if own_database:
+            var = Path(tempfile.mkdtemp(prefix=f"imagetools-{name}-"))
+            outside.append(var)
         stack = Stack(
-            var_dir=root / "var",
+            var_dir=var / "var",
             log_dir=root / "logs",
             env={
-                "DATABASE_URL": database_url,
+                **({} if own_database else {"DATABASE_URL": database_url}),
                 "SERVER_PORT": str(free_port()),
                 "WEB_DIST_DIR": str(web_dist),
                 "LOG_FORMAT": "json",
@@ -61,6 +69,8 @@ async def make_stack(
     finally:
         for stack in reversed(stacks):
             await stack.stop()
+        for var in outside:
+            shutil.rmtree(var, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

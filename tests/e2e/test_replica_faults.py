@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,20 +24,15 @@ from imagetools_common.embedded import free_port
 from imagetools_common.rpc import connect
 from imagetools_common.stack import ServiceProcess, Stack
 from imagetools_common.testing import media
+from imagetools_common.testing.load import EDITS, GENEROUS_LIMITS, UNSAFE, ImageModel, when
 
 # Replicas load and warm up the background-removal model before they answer (15-50 s each on
-# two busy cores), and the SIGKILL leaves one request waiting out its 60 s timeout.
+# two busy cores).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 REPLICAS = 3
 WORKERS = 8
 OPERATIONS = 200
-UNSAFE = {"X-Requested-With": "ImageTools"}
-EDITS: dict[str, dict[str, Any]] = {
-    "rotate": {"type": "rotate", "degrees": 90},
-    "resize": {"type": "resize", "percent": 90},
-    "compress": {"type": "compress", "settings": {"quality": 70, "format": "jpeg"}},
-}
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +53,7 @@ async def scaled(
             "LOG_LEVEL": "INFO",
             "MAX_IMAGES_PER_SESSION": "10",
             "IMAGE_WORKERS": "1",
+            **GENEROUS_LIMITS,
         },
     )
     try:
@@ -68,26 +64,6 @@ async def scaled(
 
 
 # The driver's model of what the server must hold ------------------------------------------------
-
-
-@dataclass
-class ImageModel:
-    id: str
-    versions: list[tuple[int, str]]  # (number, operation), oldest first
-    current: int = 1
-    last: int = 1  # numbers are never reused
-
-    def edit(self, operation: str, keep: int = 20) -> None:
-        """A new version after the current one: the redo branch goes, and edits beyond ``keep``."""
-        self.last += 1
-        self.versions = [v for v in self.versions if v[0] <= self.current] + [(self.last, operation)]
-        self.versions = [self.versions[0], *[v for v in self.versions if v[0] != 1][-keep:]]
-        self.current = self.last
-
-    def step(self, direction: int) -> int | None:
-        """The version undo (-1) or redo (+1) moves to, or None when there is none."""
-        numbers = [n for n, _ in self.versions if (n - self.current) * direction > 0]
-        return (max(numbers) if direction < 0 else min(numbers)) if numbers else None
 
 
 @dataclass
@@ -214,14 +190,16 @@ async def run_load(stack: Stack, tally: Tally, until: asyncio.Event, seed: int =
 # Watching the replicas --------------------------------------------------------------------------
 
 
-async def replica_stats(stack: Stack) -> dict[str, int]:
-    """Requests each live image-service instance has handled, by instance id ($SRV.STATS)."""
+async def replica_stats(stack: Stack, endpoint: str | None = None) -> dict[str, int]:
+    """Requests each live image-service instance has received (to ``endpoint`` only, when named),
+    by instance id ($SRV.STATS)."""
     nc = await connect(stack.env["NATS_URL"], "replica-stats")
     found: dict[str, int] = {}
 
     async def collect(msg: Msg) -> None:
         stats = json.loads(msg.data)
-        found[stats["id"]] = sum(e.get("num_requests", 0) for e in stats.get("endpoints") or [])
+        found[stats["id"]] = sum(e.get("num_requests", 0) for e in stats.get("endpoints") or []
+                                 if endpoint in (None, e["name"]))  # fmt: skip
 
     try:
         inbox = nc.new_inbox()
@@ -235,6 +213,16 @@ async def replica_stats(stack: Stack) -> dict[str, int]:
     return found
 
 
+def replica_with_id(stack: Stack, instance: str) -> ServiceProcess:
+    """The process whose log announced ``instance`` as its service id."""
+    assert stack.log_dir is not None
+    for process in image_replicas(stack):
+        for line in (stack.log_dir / f"{process.name}.log").read_text().splitlines():
+            if '"service started"' in line and json.loads(line).get("id") == instance:
+                return process
+    raise AssertionError(f"no running replica announced {instance}")
+
+
 def image_replicas(stack: Stack) -> list[ServiceProcess]:
     return [p for p in stack.processes if p.module == "image_service" and p.running]
 
@@ -243,12 +231,6 @@ def retries_logged(stack: Stack) -> int:
     assert stack.log_dir is not None
     lines = (stack.log_dir / "gateway.log").read_text().splitlines()
     return sum(1 for line in lines if '"rpc retry"' in line)
-
-
-async def when(condition: Callable[[], bool]) -> None:
-    """Wait for a count the load tasks advance (polling: they have no reason to signal anyone)."""
-    while not condition():  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
 
 
 # The tests --------------------------------------------------------------------------------------
@@ -349,3 +331,47 @@ async def test_rolling_restart_drops_nothing(scaled: Stack) -> None:
     assert tally.answered == tally.sent
     assert set(tally.by_status) <= {200, 201}
     assert len(image_replicas(scaled)) == REPLICAS
+
+
+async def test_a_replica_killed_during_a_background_removal_costs_seconds(scaled: Stack) -> None:
+    """SIGKILL the replica working on a background removal: the request is answered by another
+    replica (its heartbeats stopped, the gateway resent the keyed request at once), one version added."""
+    photo = await asyncio.to_thread(lambda: media.jpeg(media.photo(2000, 1500, seed=7), quality=90))
+    async with aiohttp.ClientSession(
+        base_url=scaled.gateway_url, cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as http:
+        form = aiohttp.FormData()
+        form.add_field("file", photo, filename="big.jpg", content_type="image/jpeg")
+        async with http.post("/api/v1/images", data=form, headers=UNSAFE) as response:
+            assert response.status == 201, await response.text()
+            image_id = (await response.json())["images"][0]["id"]
+        before = await replica_stats(scaled, "apply")
+        retries_before = retries_logged(scaled)
+        operation = {"type": "remove_background", "format": "png"}
+        removal = asyncio.create_task(
+            http.post(f"/api/v1/images/{image_id}/operations", headers=UNSAFE, json=operation)
+        )
+        holder: dict[str, int] = {}
+        while not holder:
+            holder = {i: n for i, n in (await replica_stats(scaled, "apply")).items() if n > before.get(i, 0)}
+        (held_by,) = holder
+        victim = replica_with_id(scaled, held_by)
+        loop = asyncio.get_running_loop()
+        await victim.kill()
+        scaled.processes.remove(victim)
+        killed_at = loop.time()
+        async with await removal as response:
+            body = await response.json()
+            assert response.status == 200, body
+        print(f"\nremoval answered {loop.time() - killed_at:.1f} s after its replica was SIGKILLed")
+        async with http.get(f"/api/v1/images/{image_id}") as response:
+            stored = await response.json()
+    assert [(v["number"], v["operation"]) for v in stored["versions"]] == [
+        (1, "upload"),
+        (2, "remove_background"),
+    ]
+    assert body["current"]["number"] == 2
+    # The killed replica did hold it: the gateway resent it, and another replica took it.
+    assert retries_logged(scaled) - retries_before == 1
+    after = await replica_stats(scaled, "apply")
+    assert sum(after.values()) - sum(before.get(i, 0) for i in after) == 1

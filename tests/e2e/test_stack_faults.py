@@ -1,16 +1,26 @@
-"""The whole stack as processes: health, and recovery when a service or NATS goes away."""
+"""The whole stack as processes: health, and recovery when a service, NATS or PostgreSQL goes away."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
 from imagetools_common.stack import Stack
+from imagetools_common.testing.load import GENEROUS_LIMITS, Tally, User, drive, when
 
 pytestmark = pytest.mark.e2e
+
+USERS = 4
+
+
+@pytest.fixture(scope="module")
+async def stack(make_stack: Callable[..., Awaitable[Stack]]) -> Stack:
+    """The topology with its own NATS and PostgreSQL, so the tests may restart either."""
+    return await make_stack("faults", own_database=True, **GENEROUS_LIMITS)
 
 
 async def health(http: aiohttp.ClientSession) -> tuple[int, dict[str, Any]]:
@@ -78,3 +88,59 @@ async def test_nats_restart_recovers_every_service(stack: Stack, http: aiohttp.C
     else:
         raise AssertionError(f"no recovery after the NATS restart: {status} {body}")
     assert body["missing"] == []
+
+
+async def under_load(
+    stack: Stack, fault: Callable[[], Awaitable[None]], times: int = 2
+) -> tuple[Tally, list[int]]:
+    """Users working while ``fault`` happens ``times`` (each after 30 more answers); what they got,
+    and (versions checked, lost, duplicated) over every image they made."""
+    tally = Tally()
+    users = [User(stack.gateway_url, seed, tally) for seed in range(USERS)]
+    done = asyncio.Event()
+
+    async def answers(more: int) -> None:
+        mark = tally.answered
+        await when(lambda: tally.answered >= mark + more)
+
+    async def faults() -> None:
+        try:
+            for _ in range(times):
+                await answers(30)
+                await fault()
+            await answers(30)
+        finally:
+            done.set()  # the load stops even when a fault step failed, so the test reports it
+
+    injecting = asyncio.create_task(faults())
+    try:
+        await drive(users, done)
+        await injecting
+        totals = [sum(column) for column in zip(*[await u.verify() for u in users], strict=True)]
+    finally:
+        for user in users:
+            await user.close()
+    print(
+        f"\n{fault.__name__} x{times}: statuses {dict(tally.by_status)}, (checked, lost, duplicated) {totals}"
+    )
+    return tally, totals
+
+
+async def test_postgres_restarts_under_load_lose_nothing(stack: Stack) -> None:
+    """pg_ctl restart -m fast, twice, while users edit: no 5xx but 503 (and each 503 resent with its
+    key succeeds), every change that got a 2xx stored exactly once, nothing by half."""
+    assert stack.postgres is not None
+    tally, (checked, lost, duplicated) = await under_load(stack, stack.postgres.restart)
+    assert tally.wrong == [] and tally.gave_up == 0
+    assert set(tally.by_status) <= {200, 201, 503}
+    assert checked > 0 and lost == 0 and duplicated == 0
+
+
+async def test_nats_restarts_under_load_lose_nothing(stack: Stack) -> None:
+    """The bus restarts twice while users edit: requests in the gap get a 503 or are retried, and
+    nothing is lost or applied twice."""
+    assert stack.nats is not None
+    tally, (checked, lost, duplicated) = await under_load(stack, stack.nats.restart)
+    assert tally.wrong == [] and tally.gave_up == 0
+    assert set(tally.by_status) <= {200, 201, 503}
+    assert checked > 0 and lost == 0 and duplicated == 0
