@@ -16,6 +16,7 @@ REPLICAS ?= 3
 MODELS_DIR ?= var/models
 export MODELS_DIR
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # uv must use the machine's Python, never download one.
 export UV_PYTHON_DOWNLOADS := never
@@ -116,6 +117,10 @@ bench: install models web $(REMBG_CLI)/.installed ## Benchmarks: compression, th
 	$(PY) image-service/bench/bench_compress.py
 	$(PY) image-service/bench/bench_pipeline.py
 	$(PY) image-service/bench/bench_background.py --rembg $(REMBG_CLI)/bin/rembg
+
+.PHONY: bench-reliability
+bench-reliability: install models web ## Load (12 users x mixed operations x 2 min) and faults under it: replica SIGKILL, NATS and PostgreSQL restarts
+	$(PY) image-service/bench/bench_reliability.py $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove installed dependencies and builds (keeps var/, your data)
