@@ -210,12 +210,15 @@ async def test_non_json_bodies_are_refused_precisely(client: Client) -> None:
 
 
 async def test_unknown_api_routes_are_json_404(client: Client) -> None:
-    """Unknown API paths answer JSON 404 (never the web app); wrong methods JSON 405."""
+    """Unknown API paths answer JSON 404 (never the web app); wrong methods, GET included, JSON 405."""
     await error_of(await client.get("/api/v1/nope"), 404, "not_found")
     await error_of(await client.post("/api/v1/nope", headers=CSRF), 404, "not_found")
     response = await client.post("/api/v1/openapi.json", headers=CSRF)
     await error_of(response, 405, "method_not_allowed")
     assert "GET" in response.headers["Allow"]
+    post_only = await client.get("/api/v1/openrouter/connect")
+    await error_of(post_only, 405, "method_not_allowed")
+    assert post_only.headers["Allow"] == "POST"
     await error_of(await client.post("/some/page", headers=CSRF), 405, "method_not_allowed")
 
 

@@ -68,14 +68,16 @@ def create_app(settings: GatewaySettings) -> web.Application:
 
 
 async def _fallback(request: web.Request) -> web.StreamResponse:
-    """The web app for GET; otherwise 405 when the path exists with other methods, else 404."""
-    if request.method in ("GET", "HEAD"):
-        return await request.app[keys.WEB_APP].handle(request)
+    """405 when the path exists with other methods (GET included); else the web app, or 404 under /api."""
     allowed: set[str] = set()
     for resource in request.app.router.resources():
         if resource is not request.match_info.route.resource:
             _, methods = await resource.resolve(request)
             allowed |= methods
-    if allowed or not request.path.startswith("/api/"):
-        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed or {"GET", "HEAD"}))
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed))
+    if request.method in ("GET", "HEAD"):
+        return await request.app[keys.WEB_APP].handle(request)
+    if not request.path.startswith("/api/"):
+        raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD"])
     raise web.HTTPNotFound()

@@ -14,7 +14,9 @@ from pydantic.json_schema import models_json_schema
 from gateway.http import ErrorBody
 from gateway.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from gateway.ratelimit import Limit, RateLimits
+from gateway.schemas import UI_KEY_PATTERN
 from gateway.security import CSRF_HEADER, CSRF_HEADER_VALUE, SAFE_METHODS
+from imagetools_common.contracts.image import MAX_VERSION
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -35,6 +37,29 @@ _ERROR_TEXT = {
     504: "A service timed out",
 }
 
+# Every path and query parameter of the API by name: one meaning wherever it appears. A route
+# naming a parameter that is not here fails when the document is built.
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "image_id": {"description": "An image of this session", "schema": {"type": "string", "format": "uuid"}},
+    "profile_id": {
+        "description": "email, web, web_hq, or a profile's id",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+    },
+    "key": {"description": "A UI preference", "schema": {"type": "string", "pattern": f"^{UI_KEY_PATTERN}$"}},
+    "version": {
+        "description": "A version number (1 is the original upload); default: the current version",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
+    },
+    "original": {"description": "The upload exactly as received", "schema": {"type": "boolean"}},
+    "download": {"description": "As an attachment", "schema": {"type": "boolean"}},
+    "code": {"description": "OpenRouter's authorisation code", "schema": {"type": "string"}},
+    "state": {"description": "The pending flow this return belongs to", "schema": {"type": "string"}},
+    "error": {"description": "Why OpenRouter did not authorise", "schema": {"type": "string"}},
+}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
+}
+
 
 @dataclass(frozen=True)
 class ApiRoute:
@@ -48,8 +73,15 @@ class ApiRoute:
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    # Statuses particular to this route; those that follow from its shape (a body, a limit,
+    # an unsafe method, parameters, calls to services) are added by _statuses.
     errors: tuple[int, ...] = ()
     content_type: str = "application/json"
+    body_type: str = "application/json"
+    # Query parameters it reads, by their name in PARAMETERS.
+    query: tuple[str, ...] = ()
+    # Answered by calling services over NATS: 503 when none answers, 504 when one is too slow.
+    calls_services: bool = True
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     # Takes an optional Idempotency-Key header: a retry with the same key returns the first result.
@@ -79,9 +111,10 @@ def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
     if route.description:
         op["description"] = route.description
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, **PARAMETERS[name]}
         for name in _PARAM.findall(route.path)
     ]
+    params += [{"name": name, "in": "query", "required": False, **PARAMETERS[name]} for name in route.query]
     if route.method not in SAFE_METHODS:
         params.append(
             {
@@ -109,9 +142,7 @@ def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}
-            },
+            "content": {route.body_type: {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}},
         }
     ok: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
@@ -120,16 +151,32 @@ def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
         }
     op["responses"][str(route.status)] = ok
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    errors = set(route.errors)
     if route.limit is not None:
         op["x-rate-limit"] = rate_limits.describe(route.limit)
     if route.creates_session:
         op["x-new-sessions-per-minute-per-address"] = rate_limits.new_sessions.limit
-    if route.limit is not None or route.creates_session:
-        errors.add(429)  # with Retry-After
-    for status in sorted(errors):
-        op["responses"][str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
+    for status in sorted(_statuses(route)):
+        response = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
+        if status in (429, 503):
+            response["headers"] = _RETRY_AFTER
+        op["responses"][str(status)] = response
     return op
+
+
+def _statuses(route: ApiRoute) -> set[int]:
+    """The error statuses ``route`` may answer: its own, and those that follow from its shape."""
+    errors = set(route.errors)
+    if route.method not in SAFE_METHODS:
+        errors.add(403)  # the CSRF guard
+    if route.body is not None:
+        errors |= {400, 413, 415, 422}  # unparseable, too big, not the declared type, invalid
+    if route.query or route.idempotent:
+        errors.add(422)  # a malformed query value or Idempotency-Key
+    if route.limit is not None or route.creates_session:
+        errors.add(429)  # its own limit, or the address's limit on new sessions
+    if route.calls_services:
+        errors |= {503, 504}
+    return errors
 
 
 def build_openapi(
@@ -162,5 +209,6 @@ def build_openapi(
             "schemas": schemas.get("$defs", {}),
             "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": cookie}},
         },
-        "security": [{"session": []}],
+        # The cookie is optional: a visitor without a session reads as an empty one.
+        "security": [{"session": []}, {}],
     }

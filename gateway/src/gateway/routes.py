@@ -15,6 +15,7 @@ from gateway.views.images import (
     ImageView,
     OperationBody,
     RevertBody,
+    UploadForm,
     UploadResult,
 )
 from gateway.views.openrouter import ConnectReply
@@ -30,6 +31,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "system",
         response=HealthReport,
         errors=(503,),
+        calls_services=False,  # the probe's own answer: 503 naming who is missing
         description="503 names the services that did not answer.",
     ),
     ApiRoute(
@@ -96,6 +98,8 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Upload images",
         "images",
         status=201,
+        body=UploadForm,
+        body_type="multipart/form-data",
         response=UploadResult,
         errors=(403, 409, 413, 415, 422),
         idempotent=True,
@@ -151,6 +155,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         content_type="image/*",
         errors=(404, 422),
+        query=("version", "original", "download"),
         description="The current version; `?version=N` for another (cacheable forever), "
         "`?original=true` for the upload as received, `&download=1` for an attachment.",
     ),
@@ -162,6 +167,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         content_type="image/webp",
         errors=(404, 422),
+        query=("version",),
     ),
     ApiRoute(
         "GET",
@@ -180,6 +186,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "background",
         content_type="image/png",
         errors=(404, 422),
+        query=("version", "download"),
         description="Greyscale PNG at the image's full resolution, of the current version or `?version=N`; "
         "404 when that version was not made by remove_background.",
     ),
@@ -334,6 +341,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "openrouter",
         status=303,
         description="Redirects to `/?openrouter=connected` or `/?openrouter=failed&reason=…`.",
+        query=("code", "state", "error"),
         limit=OPENROUTER,
     ),
     ApiRoute(
@@ -426,8 +434,16 @@ ROUTES: tuple[ApiRoute, ...] = (
         "image; links are refused, never fetched. A failed or aborted edit changes nothing.",
         limit=AI_EDITS,
     ),
-    ApiRoute("GET", "/api/v1/openapi.json", system.openapi, "This OpenAPI document", "system"),
     ApiRoute(
-        "GET", "/api/v1/docs", system.docs, "Interactive API reference", "system", content_type="text/html"
+        "GET", "/api/v1/openapi.json", system.openapi, "This OpenAPI document", "system", calls_services=False
+    ),
+    ApiRoute(
+        "GET",
+        "/api/v1/docs",
+        system.docs,
+        "Interactive API reference",
+        "system",
+        content_type="text/html",
+        calls_services=False,
     ),
 )

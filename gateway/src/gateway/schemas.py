@@ -6,6 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, JsonValue
 
+# The browser may only touch its own UI preferences; other keys belong to the services.
+UI_KEY_PATTERN = r"ui\.[a-z0-9_.\-]{1,60}"
+
 
 class Limits(BaseModel):
     max_images: int = Field(description="Images a session may hold")

@@ -49,6 +49,12 @@ class UploadError(BaseModel):
     message: str
 
 
+class UploadForm(BaseModel):
+    """The upload's multipart form, for the API document (the parts are streamed, never parsed by this)."""
+
+    file: list[bytes] = Field(min_length=1, description="One part per image, any file name")
+
+
 class UploadResult(BaseModel):
     images: list[ImageView] = Field(description="The images stored")
     errors: list[UploadError] = Field(description="Files refused (only when some others were stored)")

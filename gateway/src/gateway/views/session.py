@@ -10,13 +10,12 @@ from aiohttp import web
 from gateway import keys
 from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model, read_json
-from gateway.schemas import Limits, SessionView, SettingBody, SettingView
+from gateway.schemas import UI_KEY_PATTERN, Limits, SessionView, SettingBody, SettingView
 from imagetools_common import __version__
 from imagetools_common.contracts import image, session
 from imagetools_common.errors import NotFound, ValidationFailed
 
-# The browser may only touch its own UI preferences; other keys belong to the services.
-_UI_KEY = re.compile(r"ui\.[a-z0-9_.\-]{1,60}")
+_UI_KEY = re.compile(UI_KEY_PATTERN)
 
 
 async def get_session(request: web.Request) -> web.Response:
