@@ -8,8 +8,9 @@ replicas, rate limits raised: every user comes from 127.0.0.1), then
 2. under the same load, one fault at a time: an image-service replica SIGKILLed (then replaced),
    nats-server restarted, PostgreSQL restarted (pg_ctl restart -m fast). For each: 5xx answers,
    operations lost and duplicated (every user's model of its images, built from the 2xx answers,
-   against every stored version), time to recover (from the fault to the last failed answer),
-   and how long the requests in flight at the fault took to be answered after it.
+   against every stored version), requests the gateway resent, time to recover (from the fault
+   until every request it caught was answered and nothing failed any more), and how long the
+   requests in flight at the fault took to be answered after it.
 
 Every change carries an Idempotency-Key and a user re-sends it with the same key after a 5xx
 (as the web app's retry would), so "lost" and "duplicated" are exact. Run with
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagetools_common.embedded import find_project_file, free_port
+from imagetools_common.logs import configure_logging
 from imagetools_common.stack import Stack
 from imagetools_common.testing.load import GENEROUS_LIMITS, Tally, User, drive
 
@@ -39,8 +41,14 @@ class FaultResult:
     lost: int
     duplicated: int
     checked: int
-    recover: float  # seconds from the fault to the end of the last failed answer (0: none failed)
     in_flight: list[float]  # for each request in flight at the fault: seconds from the fault to its answer
+    last_failure: float  # seconds from the fault to the end of the last failed answer (0: none failed)
+    retries: int  # requests the gateway resent to a service (after a lost responder or a 503)
+
+    @property
+    def recover(self) -> float:
+        """From the fault until every request it caught was answered and nothing failed any more."""
+        return max([self.last_failure, *self.in_flight])
 
 
 async def run_users(
@@ -90,13 +98,20 @@ async def under_fault(
         await asyncio.sleep(after)
         until.set()
 
+    retries_before = gateway_retries(stack)
     injecting = asyncio.create_task(inject())
     tally, (checked, lost, duplicated) = await run_users(stack, users, seed, until)
     await injecting
     failed_ends = [end for start, end, status in tally.finished if end >= fault_at and not 0 < status < 500]
     in_flight = [end - fault_at for start, end, _ in tally.finished if start <= fault_at <= end]
-    return FaultResult(name, tally, lost, duplicated, checked,
-                       max(failed_ends, default=fault_at) - fault_at, in_flight)  # fmt: skip
+    last_failure = max(failed_ends, default=fault_at) - fault_at
+    retries = gateway_retries(stack) - retries_before
+    return FaultResult(name, tally, lost, duplicated, checked, in_flight, last_failure, retries)
+
+
+def gateway_retries(stack: Stack) -> int:
+    assert stack.log_dir is not None
+    return (stack.log_dir / "gateway.log").read_text().count('"rpc retry"')
 
 
 def statuses(tally: Tally) -> str:
@@ -111,6 +126,7 @@ async def main() -> int:
     parser.add_argument("--warm", type=float, default=10.0, help="load before each fault (s)")
     parser.add_argument("--after", type=float, default=20.0, help="load after each fault (s)")
     args = parser.parse_args()
+    configure_logging("bench-reliability", "INFO", "console")  # progress on stderr, the tables on stdout
 
     with tempfile.TemporaryDirectory(prefix="bench-reliability-") as root:
         stack = Stack(
@@ -172,10 +188,10 @@ async def main() -> int:
           f"| {lost} | {duplicated} | {checked} |")  # fmt: skip
     print(f"\n### Faults under the same load ({args.warm:g} s before, {args.after:g} s after each)\n")
     print(
-        "| fault | requests | 5xx (of which 503) | lost | duplicated | time to recover "
+        "| fault | requests | 5xx (of which 503) | lost | duplicated | gateway retries | time to recover "
         "| in flight at the fault: answered after (max / median) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for f in faults:
         flight = sorted(f.in_flight)
         spread = (
@@ -184,7 +200,8 @@ async def main() -> int:
             else "none"
         )
         errors = f"{f.tally.server_errors()} ({f.tally.by_status.get(503, 0)})"
-        print(f"| {f.name} | {f.tally.answered} | {errors} | {f.lost} | {f.duplicated} | {f.recover:.2f} s "
+        print(f"| {f.name} | {f.tally.answered} | {errors} | {f.lost} | {f.duplicated} | {f.retries} "
+              f"| {f.recover:.2f} s "
               f"| {spread} |")  # fmt: skip
     ok = all(f.lost == f.duplicated == 0 for f in faults) and lost == duplicated == 0
     return 0 if ok else 1
