@@ -75,19 +75,25 @@ async def test_health_names_what_is_missing(make_client: ClientFactory) -> None:
 async def test_api_calls_fail_fast_when_a_service_is_down(make_client: ClientFactory) -> None:
     """With session-service absent an API call answers 503 at once instead of hanging."""
     client = await make_client()
-    response = await client.get("/api/v1/session")
+    response = await client.put("/api/v1/settings/ui.x", json={"value": 1}, headers=CSRF)
     assert "session-service is not available" in await error_of(response, 503, "service_unavailable")
 
 
 # Sessions and cookies --------------------------------------------------------------------------
 
 
-async def test_first_visit_issues_a_session_cookie(client: Client) -> None:
-    """The first call creates a session and sets an HttpOnly, Lax, host-wide cookie for 7 days."""
-    response = await client.get("/api/v1/session")
-    assert response.status == 200
-    body = await response.json()
-    assert body["image_count"] == 0
+async def start_session(client: Client) -> Any:
+    """Store something, which is what starts a session; the response carries the new cookie."""
+    response = await client.put("/api/v1/settings/ui.started", json={"value": True}, headers=CSRF)
+    assert response.status == 200, await response.text()
+    return response
+
+
+async def test_first_write_issues_a_session_cookie(client: Client) -> None:
+    """The first write creates a session and sets an HttpOnly, Lax, host-wide cookie for 7 days."""
+    response = await start_session(client)
+    body = await (await client.get("/api/v1/session")).json()
+    assert body["active"] and body["image_count"] == 0
     assert body["limits"] == {"max_images": 5, "max_upload_mb": 20, "expiry_days": 7}
     cookie = set_cookie(response)[COOKIE_NAME]
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
@@ -97,6 +103,7 @@ async def test_first_visit_issues_a_session_cookie(client: Client) -> None:
 
 async def test_the_cookie_keeps_the_same_session(client: Client) -> None:
     """A browser that sends its cookie back keeps its session and gets no new cookie."""
+    await start_session(client)
     first = await (await client.get("/api/v1/session")).json()
     again = await client.get("/api/v1/session")
     assert (await again.json())["created_at"] == first["created_at"]
@@ -108,9 +115,13 @@ async def test_the_cookie_keeps_the_same_session(client: Client) -> None:
     ["garbage", "A" * 43, "A" * 5000, "ä-not-ascii", '"quoted"', "x;y"],
     ids=["garbage", "forged", "huge", "non-ascii", "quoted", "semicolon"],
 )
-async def test_bad_cookies_get_a_fresh_session(client: Client, value: str) -> None:
-    """Forged, malformed or oversized cookies never error: the browser gets a fresh session."""
-    response = await client.get("/api/v1/session", headers={"Cookie": f"{COOKIE_NAME}={value}"})
+async def test_bad_cookies_are_no_session(client: Client, value: str) -> None:
+    """Forged, malformed or oversized cookies never error: no session to read, a fresh one to write."""
+    cookie = {"Cookie": f"{COOKIE_NAME}={value}"}
+    response = await client.get("/api/v1/session", headers=cookie)
+    assert response.status == 200 and (await response.json())["active"] is False
+    assert "Set-Cookie" not in response.headers
+    response = await client.put("/api/v1/settings/ui.x", json={"value": 1}, headers={**CSRF, **cookie})
     assert response.status == 200
     assert set_cookie(response)[COOKIE_NAME].value != value
 
@@ -120,7 +131,8 @@ async def test_https_deployments_use_secure_host_cookies(
 ) -> None:
     """Behind https the cookie is Secure with the __Host- prefix, and HSTS is sent."""
     client = await make_client(openrouter_app_url="https://images.example.com")
-    response = await client.get("/api/v1/session")
+    origin = {"Origin": "https://images.example.com"}
+    response = await client.put("/api/v1/settings/ui.x", json={"value": 1}, headers={**CSRF, **origin})
     cookie = set_cookie(response)[SECURE_COOKIE_NAME]
     assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -128,13 +140,13 @@ async def test_https_deployments_use_secure_host_cookies(
 
 async def test_ending_the_session_deletes_it(client: Client) -> None:
     """DELETE /api/v1/session ends the session and clears the cookie; the old token is dead."""
-    await client.get("/api/v1/session")
+    await start_session(client)
     old = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE_NAME].value
     response = await client.delete("/api/v1/session", headers=CSRF)
     assert response.status == 204
     assert set_cookie(response)[COOKIE_NAME]["max-age"] == "0"
     replay = await client.get("/api/v1/session", headers={"Cookie": f"{COOKIE_NAME}={old}"})
-    assert set_cookie(replay)[COOKIE_NAME].value != old
+    assert (await replay.json())["active"] is False
 
 
 # CSRF and CORS ---------------------------------------------------------------------------------
