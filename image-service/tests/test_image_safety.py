@@ -15,13 +15,15 @@ from PIL import Image, PngImagePlugin
 
 from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
+from image_service.imaging.decode import decode
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import session
 from imagetools_common.contracts.base import Empty
-from imagetools_common.errors import PayloadTooLarge, ValidationFailed
+from imagetools_common.errors import DomainError, PayloadTooLarge, ValidationFailed
 from imagetools_common.rpc import RpcClient
 from imagetools_common.testing import media
+from imagetools_common.testing.hostile import HostileFile, hostile_images
 from imagetools_common.testing.services import running, settings_for
 from session_service.__main__ import STORAGE as SESSION_STORAGE
 from session_service.handlers import register as register_sessions
@@ -219,3 +221,44 @@ async def test_no_version_holds_the_location_unless_the_session_keeps_it(
         True,
         False,
     ]
+
+
+# The hostile corpus ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[HostileFile]:
+    """Made before the test starts: building it is CPU work that must not run inside the event loop."""
+    return hostile_images()
+
+
+async def test_every_hostile_upload_is_refused_cleanly_or_stored_whole(
+    rpc: RpcClient, session_id: UUID, corpus: list[HostileFile]
+) -> None:
+    """Each hostile file is a 4xx storing nothing, or an image that compresses, rotates and decodes."""
+    outcomes: dict[str, str] = {}
+    for item in corpus:
+        refused: DomainError | None = None
+        try:
+            info = await upload(rpc, session_id, item.data, item.filename)
+        except DomainError as error:
+            refused = error
+        if refused is not None:
+            assert 400 <= refused.status < 500, f"{item.name}: {refused!r}"
+            held = await rpc.call(contract.COUNT, session.SessionRef(session_id=session_id))
+            assert held.count == 0, item.name
+            outcomes[item.name] = refused.code
+            continue
+        for op in (contract.CompressOp(preset="web"), contract.RotateOp(degrees=90)):
+            await apply(rpc, session_id, info.id, op)
+        for version in (await get(rpc, session_id, info.id)).versions:
+            body = await current_bytes(rpc, session_id, info.id, version=version.number)
+            decoded = decode(body, max_pixels=MAX_MEGAPIXELS * 1_000_000)
+            assert (decoded.width, decoded.height) == (version.width, version.height), item.name
+        await rpc.call(contract.DELETE, contract.ImageIds(session_id=session_id, image_ids=[info.id]))
+        outcomes[item.name] = "stored"
+    # Files that are not images at all, or declare more pixels than allowed, never get in.
+    for item in corpus:
+        if item.category in ("empty", "disguised", "bomb", "truncated"):
+            assert outcomes[item.name] != "stored", item.name
+    assert {outcomes["jpeg_cmyk"], outcomes["exif_ifd_loop"], outcomes["gif_4000_frames"]} == {"stored"}

@@ -151,6 +151,8 @@ def metadata_items(data: bytes) -> list[Item]:
 
 def exif_tiff_offset(data: bytes, item: Item) -> int:
     """Where the TIFF header starts inside an EXIF item (its payload opens with a 4-byte offset)."""
+    if item.end - item.start < 4 or item.end > len(data):
+        raise ValueError("EXIF item shorter than its offset field")
     skip: int = struct.unpack_from(">I", data, item.start)[0]
     start = item.start + 4 + skip
     if start >= item.end:
