@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { ApiClient, ApiError, toApiError, type FetchLike } from './client'
 
 const session = {
+  active: true,
   created_at: '2026-11-25T20:00:00+00:00',
   expires_at: '2026-12-02T20:00:00+00:00',
   image_count: 0,

@@ -6,12 +6,16 @@ export interface SessionLimits {
   expiry_days: number
 }
 
-/** GET /api/v1/session */
+/**
+ * GET /api/v1/session. A session starts when the visitor first stores something (an upload, a
+ * setting): before that `active` is false, the dates are null and the limits say what one allows.
+ */
 export interface SessionInfo {
-  /** ISO 8601 with offset */
-  created_at: string
-  /** ISO 8601 with offset */
-  expires_at: string
+  active: boolean
+  /** ISO 8601 with offset; null before the session starts */
+  created_at: string | null
+  /** ISO 8601 with offset; null before the session starts */
+  expires_at: string | null
   image_count: number
   limits: SessionLimits
   /** Server version */

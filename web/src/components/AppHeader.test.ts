@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import AppHeader from './AppHeader.vue'
 
 const session = {
+  active: true,
   created_at: '2026-11-25T20:00:00+00:00',
   expires_at: '2026-12-02T20:00:00+00:00',
   image_count: 2,
@@ -33,6 +34,16 @@ describe('AppHeader', () => {
     expect(wrapper.get('[data-testid=session-expiry]').text()).toBe('expires in 1 hour')
     await vi.advanceTimersByTimeAsync(30 * 60_000)
     expect(wrapper.get('[data-testid=session-expiry]').text()).toBe('expires in 30 minutes')
+  })
+
+  it('says how long photos are kept before the first upload starts a session', () => {
+    const none = { ...session, active: false, created_at: null, expires_at: null, image_count: 0 }
+    const wrapper = mount(AppHeader, { props: { session: none } })
+    expect(wrapper.get('[data-testid=image-counter]').text()).toBe('0 / 5')
+    const kept = wrapper.get('[data-testid=session-expiry]')
+    expect(kept.text()).toBe('photos kept 7 days')
+    expect(kept.attributes('title')).toBe('Photos you add are kept for 7 days, then deleted')
+    expect(wrapper.find('time').exists()).toBe(false)
   })
 
   it('has no counter before the session is known, but always the About button', async () => {

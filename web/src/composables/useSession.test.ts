@@ -4,6 +4,7 @@ import { ApiClient, ApiError } from '../api/client'
 import { useSession } from './useSession'
 
 const session = {
+  active: true,
   created_at: '2026-11-25T20:00:00+00:00',
   expires_at: '2026-12-02T20:00:00+00:00',
   image_count: 0,
@@ -58,17 +59,17 @@ describe('useSession', () => {
     expect(state.loading.value).toBe(false)
   })
 
-  it('ends the session and starts a fresh one', async () => {
+  it('ends the session and shows that there is none until the next upload', async () => {
     const client = new ApiClient()
     const deleteSession = vi.spyOn(client, 'deleteSession').mockResolvedValue(undefined)
-    const fresh = { ...session, created_at: '2026-11-26T08:00:00+00:00', expires_at: '2026-12-03T08:00:00+00:00' }
-    vi.spyOn(client, 'getSession').mockResolvedValueOnce(session).mockResolvedValueOnce(fresh)
+    const none = { ...session, active: false, created_at: null, expires_at: null }
+    vi.spyOn(client, 'getSession').mockResolvedValueOnce(session).mockResolvedValueOnce(none)
     const state = scope.run(() => useSession(client))!
 
     await state.load()
     await state.end()
     expect(deleteSession).toHaveBeenCalledOnce()
-    expect(state.session.value).toEqual(fresh)
+    expect(state.session.value).toEqual(none)
   })
 
   it('lets a failed delete reach the caller and keeps the session', async () => {

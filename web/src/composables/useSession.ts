@@ -3,7 +3,8 @@ import { api, toApiError, type ApiClient, type ApiError } from '../api/client'
 import type { SessionInfo } from '../api/types'
 
 /**
- * The browser session: loaded once by the app shell and handed down as props.
+ * The browser session: loaded once by the app shell and handed down as props. Until the first
+ * upload (or stored setting) the server has none and answers `active: false` with the limits.
  * `load` can be called again at any time (retry, server back online); only the latest
  * call's outcome is kept.
  */
@@ -33,7 +34,7 @@ export function useSession(client: ApiClient = api) {
     }
   }
 
-  /** Deletes the session and its data, then starts a fresh one. Throws ApiError on failure. */
+  /** Deletes the session and its data, then shows the no-session state. Throws ApiError on failure. */
   async function end(): Promise<void> {
     await client.deleteSession()
     session.value = null
