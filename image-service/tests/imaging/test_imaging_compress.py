@@ -15,6 +15,7 @@ from image_service.imaging.decode import Decoded, decode
 from image_service.imaging.encode import avif_quality_for, encode
 from image_service.imaging.metadata import read_metadata
 from imagetools_common.contracts.image import CompressionSettings
+from imagetools_common.errors import ValidationFailed
 
 KIB = 1024
 
@@ -67,7 +68,8 @@ def test_search_finds_the_highest_quality_that_fits(medium: Image.Image) -> None
     assert outcome.target_met and len(data) <= 120 * KIB
     assert outcome.quality is not None and outcome.quality < 95
     assert (outcome.width, outcome.height) == medium.size
-    assert len(encode(medium, "jpeg", quality=outcome.quality + 1)) > 120 * KIB
+    one_higher = encode(medium, "jpeg", quality=outcome.quality + 1, progressive=compression.PROGRESSIVE)
+    assert len(one_higher) > 120 * KIB
 
 
 def test_without_a_target_one_encode_at_the_quality(medium: Image.Image) -> None:
@@ -88,10 +90,11 @@ def test_dimensions_step_down_when_the_floor_quality_misses(medium: Image.Image)
 
 def test_impossible_target_is_reported_honestly() -> None:
     """1 KB from pure noise cannot be reached: target_met is false and the smallest result comes back."""
-    # Coarse noise: shrinking averages fine noise away, but not 12-px blocks of it (until 64 px).
+    # Coarse noise: shrinking averages fine noise away, but not 12-px blocks of it (until 64 px,
+    # where a baseline JPEG of it is still over 1 KB at the floor quality).
     rnd = random.Random(1)
-    noise = Image.frombytes("RGB", (64, 48), rnd.randbytes(64 * 48 * 3)).resize(
-        (800, 600), Image.Resampling.NEAREST
+    noise = Image.frombytes("RGB", (64, 64), rnd.randbytes(64 * 64 * 3)).resize(
+        (800, 800), Image.Resampling.NEAREST
     )
     data, outcome = compress(noise, CompressionSettings(quality=85, target_kb=1, format="jpeg"))
     assert not outcome.target_met
@@ -160,7 +163,7 @@ def test_auto_picks_the_smallest_at_equivalent_quality(medium: Image.Image) -> N
     """Without a target, auto returns the smallest of JPEG, WebP and AVIF at the same visual quality."""
     data, outcome = compress(medium, CompressionSettings(quality=85, format="auto"))
     candidates = {
-        "jpeg": len(encode(medium, "jpeg", quality=85)),
+        "jpeg": len(encode(medium, "jpeg", quality=85, progressive=compression.PROGRESSIVE)),
         "webp": len(encode(medium, "webp", quality=85)),
         "avif": len(encode(medium, "avif", quality=avif_quality_for(85))),
     }
@@ -191,3 +194,74 @@ def test_transparency_flattened_on_white_for_jpeg() -> None:
     data, outcome = compress(image, CompressionSettings(format="jpeg", quality=90))
     assert outcome.format == "jpeg"
     assert opened(data).getpixel((32, 32)) == (255, 255, 255)
+
+
+# Decoding straight to the box (compress_data) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", ["email", "web", "web_hq"])
+def test_from_bytes_looks_like_compressing_the_full_decode(
+    big_photo_jpeg: bytes, upload: Decoded, measure_psnr: Callable[..., float], preset: str
+) -> None:
+    """Decoding a 12 MP JPEG straight to the box gives the same picture, size and metadata."""
+    _, settings = SYSTEM_PRESETS[preset]
+    fast, outcome = compression.compress_data(big_photo_jpeg, settings, max_pixels=50_000_000)
+    slow, _ = compress(upload.image, settings, exif=upload.exif, icc_profile=upload.icc_profile)
+    assert outcome.target_met and outcome.bytes == len(fast)
+    assert opened(fast).size == opened(slow).size == (outcome.width, outcome.height)
+    assert measure_psnr(opened(fast), opened(slow)) > 38
+    assert read_metadata(fast).camera == "Apple iPhone 15 Pro"
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_from_bytes_honours_the_exif_orientation(
+    make_photo: Callable[..., Image.Image],
+    make_gps_exif: Callable[..., Image.Exif],
+    encode_as: Callable[..., bytes],
+    measure_psnr: Callable[..., float],
+    orientation: int,
+) -> None:
+    """A sideways-stored phone photo comes out upright and box-fitted, as from a full decode."""
+    stored = encode_as(make_photo(1600, 1200, seed=3), "JPEG", quality=90, exif=make_gps_exif(orientation))
+    settings = CompressionSettings(max_width=400, max_height=400, quality=90, format="jpeg")
+    data, outcome = compression.compress_data(stored, settings, max_pixels=50_000_000)
+    full = decode(stored, max_pixels=50_000_000)
+    expected, _ = compress(full.image, settings)
+    assert (
+        (outcome.width, outcome.height)
+        == opened(expected).size
+        == ((400, 300) if orientation == 3 else (300, 400))
+    )
+    assert measure_psnr(opened(data), opened(expected)) > 35
+    assert opened(data).getexif().get(0x0112, 1) == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "pillow_format", "fmt"),
+    [("L", "JPEG", "jpeg"), ("CMYK", "JPEG", "jpeg"), ("RGBA", "PNG", "webp"), ("RGB", "HEIF", "jpeg")],
+)
+def test_from_bytes_other_modes_and_formats(
+    make_photo: Callable[..., Image.Image],
+    encode_as: Callable[..., bytes],
+    mode: str,
+    pillow_format: str,
+    fmt: str,
+) -> None:
+    """Greyscale and CMYK JPEGs, PNG with alpha and HEIC reach the box too, alpha kept."""
+    image = make_photo(1200, 900, seed=4).convert(mode)
+    if mode == "RGBA":
+        image.putalpha(Image.linear_gradient("L").resize(image.size))  # transparent at the top
+    settings = CompressionSettings(max_width=600, max_height=600, quality=85, target_kb=60, format=fmt)  # type: ignore[arg-type]
+    data, outcome = compression.compress_data(
+        encode_as(image, pillow_format), settings, max_pixels=50_000_000
+    )
+    result = opened(data)
+    assert outcome.target_met and result.size == (600, 450)
+    assert result.mode == {"L": "L", "CMYK": "RGB", "RGBA": "RGBA", "RGB": "RGB"}[mode]
+
+
+def test_from_bytes_refuses_a_truncated_jpeg(big_photo_jpeg: bytes) -> None:
+    """A JPEG cut short is a precise client error, not half a picture."""
+    _, settings = SYSTEM_PRESETS["email"]
+    with pytest.raises(ValidationFailed, match="truncated or corrupt"):
+        compression.compress_data(big_photo_jpeg[: len(big_photo_jpeg) // 2], settings, max_pixels=50_000_000)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image, ImageOps, JpegImagePlugin
 
@@ -19,7 +20,8 @@ from imagetools_common.contracts.image import ImageFormat
 from imagetools_common.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from imagetools_common.logs import get_logger
 
-from . import formats, modes
+from . import _shrink, formats, modes
+from .operations import scale_to
 
 log = get_logger(__name__)
 
@@ -29,6 +31,20 @@ _GPS_IFD = 0x8825
 # In a TIFF the "EXIF" is the file's own directory, full of strip offsets and sizes that mean
 # nothing once the pixels are written elsewhere; only these descriptive tags travel on.
 _TIFF_DESCRIPTIVE_TAGS = (0x010E, 0x010F, 0x0110, 0x0112, 0x0131, 0x0132, 0x013B, 0x8298, _EXIF_IFD, _GPS_IFD)
+
+Shrink = Callable[[int, int], tuple[int, int]]
+"""(upright width, height) -> the (width, height) the caller wants the picture at."""
+T = TypeVar("T")
+# EXIF orientation -> the transpose that makes the stored pixels upright.
+_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +114,37 @@ def open_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
     return image
 
 
-def decode(data: bytes, *, max_pixels: int) -> Decoded:
-    """Decode bytes into an upright, fully loaded image in an encodable mode."""
+def decode(data: bytes, *, max_pixels: int, shrink_to: Shrink | None = None) -> Decoded:
+    """Decode bytes into an upright, fully loaded image in an encodable mode.
+
+    ``shrink_to`` maps the picture's upright size to the (never larger) size the caller wants it
+    at: the image then comes back resampled to that size with Lanczos, a JPEG decoded straight
+    to it (``_shrink``). ``width`` and ``height`` stay the picture's own size.
+    """
     image = open_image(data, max_pixels=max_pixels)
     fmt = formats.from_pillow(image.format)
     assert fmt is not None  # open_image refuses anything else
     width, height = image.size
     if width * height > max_pixels:
         raise too_large(width, height, max_pixels)
+    # A JPEG is decoded straight to the size wanted (its EXIF, orientation included, comes
+    # before the pixels); anything else is decoded in full and resampled at the end.
+    jpeg_box = None
+    if shrink_to is not None and isinstance(image, JpegImagePlugin.JpegImageFile):
+        upright_size = _upright_size(image)
+        if (wanted := shrink_to(*upright_size)) != upright_size:
+            jpeg_box = (wanted[1], wanted[0]) if upright_size != image.size else wanted
 
     # EXIF is read after loading (PNG may keep its eXIf chunk after the pixels), except from
     # a TIFF, whose sub-directories Pillow can only read while the file is still unread.
     exif = _exif_of(image) if fmt == ImageFormat.TIFF else None
-    _load(image, fmt, max_pixels)
+    pixels: Image.Image = image
+    if jpeg_box is None:
+        _load(image.load, fmt, max_pixels)
+    else:
+        assert isinstance(image, JpegImagePlugin.JpegImageFile)
+        source, box = image, jpeg_box
+        pixels = _load(lambda: _shrink.jpeg(source, data, box), fmt, max_pixels)
     if fmt != ImageFormat.TIFF:
         exif = _exif_of(image)
     # MPO is one picture plus depth maps or previews, not an animation.
@@ -118,15 +152,18 @@ def decode(data: bytes, *, max_pixels: int) -> Decoded:
     quantization, subsampling = _jpeg_tables(image)
     source_mode = image.mode
     icc_profile = image.info.get("icc_profile") or None
-    reoriented = _upright(image)
-    normalised, icc_profile = modes.normalise(image, icc_profile)
+    pixels, reoriented = _upright(image, pixels)
+    normalised, icc_profile = modes.normalise(pixels, icc_profile)
+    size = upright_size if jpeg_box is not None else normalised.size
+    if jpeg_box is None and shrink_to is not None and (wanted := shrink_to(*size)) != size:
+        normalised = scale_to(normalised, *wanted)
     # Metadata travels explicitly (exif=, icc_profile=), never by accident through info.
     normalised.info.clear()
     return Decoded(
         image=normalised,
         format=fmt,
-        width=normalised.width,
-        height=normalised.height,
+        width=size[0],
+        height=size[1],
         animated=animated,
         exif=exif,
         icc_profile=icc_profile,
@@ -137,12 +174,12 @@ def decode(data: bytes, *, max_pixels: int) -> Decoded:
     )
 
 
-def _load(image: Image.Image, fmt: ImageFormat, max_pixels: int) -> None:
+def _load(load: Callable[[], T], fmt: ImageFormat, max_pixels: int) -> T:
     # A full load is what detects truncation; LOAD_TRUNCATED_IMAGES stays off on purpose.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
+            return load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise _bomb(error, max_pixels) from None
     except MemoryError:
@@ -155,17 +192,32 @@ def _load(image: Image.Image, fmt: ImageFormat, max_pixels: int) -> None:
         ) from None
 
 
-def _upright(image: Image.Image) -> bool:
-    """Apply the EXIF orientation to the pixels, in place; whether anything moved."""
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """The size once the EXIF orientation is applied (read from the header, before any pixel)."""
+    try:
+        turned = image.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8)
+    except Exception:  # garbage EXIF: _upright will keep the stored orientation too
+        turned = False
+    return (image.height, image.width) if turned else image.size
+
+
+def _upright(image: Image.Image, pixels: Image.Image) -> tuple[Image.Image, bool]:
+    """The pixels turned as the EXIF orientation of ``image`` says; whether anything moved.
+
+    ``pixels`` is ``image`` itself, turned in place, or its pixels shrunk by ``_shrink``.
+    """
     # In place: a 12 MP copy costs as much as decoding it. exif_transpose also drops the
     # orientation it applied from the image's own EXIF, so it cannot be applied twice.
     try:
         orientation = image.getexif().get(_ORIENTATION, 1)
-        ImageOps.exif_transpose(image, in_place=True)
+        if pixels is image:
+            ImageOps.exif_transpose(image, in_place=True)
+        elif orientation in _TRANSPOSES:
+            pixels = pixels.transpose(_TRANSPOSES[orientation])
     except Exception:  # garbage EXIF must not make a readable picture unreadable
         log.debug("EXIF orientation unreadable; keeping the stored orientation", exc_info=True)
-        return False
-    return orientation in range(2, 9)
+        return pixels, False
+    return pixels, orientation in range(2, 9)
 
 
 def _jpeg_tables(image: Image.Image) -> tuple[dict[int, list[int]] | None, int | None]:

@@ -98,12 +98,17 @@ def encode(
     icc_profile: bytes | None = None,
     like: Decoded | None = None,
     background: str = "#ffffff",
+    progressive: bool = True,
 ) -> bytes:
-    """The image as bytes in ``fmt``; with ``like`` a JPEG source and no quality, its tables are reused."""
+    """The image as bytes in ``fmt``; with ``like`` a JPEG source and no quality, its tables are reused.
+
+    ``progressive`` applies to JPEG only: a progressive file is ~3 % smaller and shows early on a
+    slow page, but takes ~2.5 times as long to encode (optimised Huffman tables either way).
+    """
     if image.mode not in modes.ENCODABLE_MODES and image.mode != "P":
         image, _ = modes.normalise(image)  # CMYK, 16-bit and friends; decode() already did this
     if fmt == "jpeg":
-        return _jpeg(image, quality, exif, icc_profile, like, background)
+        return _jpeg(image, quality, exif, icc_profile, like, background, progressive)
     if fmt == "png":
         return _save(image, "PNG", optimize=True, exif=exif or b"", icc_profile=icc_profile)
     if fmt == "webp":
@@ -144,9 +149,10 @@ def _jpeg(
     icc_profile: bytes | None,
     like: Decoded | None,
     background: str,
+    progressive: bool,
 ) -> bytes:
     image = modes.flatten(image, background)
-    options: dict[str, object] = {"optimize": True, "progressive": True, "icc_profile": icc_profile}
+    options: dict[str, object] = {"optimize": True, "progressive": progressive, "icc_profile": icc_profile}
     if quality is None and like is not None and like.format == ImageFormat.JPEG and like.quantization:
         # The source's own tables re-quantise already-quantised blocks to nearly the same values,
         # so a rotate or crop of a JPEG loses almost nothing, unlike any fixed quality.
