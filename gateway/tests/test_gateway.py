@@ -221,6 +221,20 @@ async def test_non_json_bodies_are_refused_precisely(client: Client) -> None:
     assert (await error_of(bad_key, 422, "validation_error")).startswith("key")
 
 
+async def test_json_bodies_are_typed_strictly(client: Client) -> None:
+    """A string or a boolean where the API says integer, or 1 where it says boolean, is a 422 naming it."""
+    for settings in ({"quality": "80"}, {"quality": True}, {"quality": 80.5}):
+        lax = await client.post("/api/v1/profiles", json={"name": "Mail", "settings": settings}, headers=CSRF)
+        assert (await error_of(lax, 422, "validation_error")).startswith("settings.quality")
+    privacy = await client.put("/api/v1/privacy", json={"keep_location": 1}, headers=CSRF)
+    assert (await error_of(privacy, 422, "validation_error")).startswith("keep_location")
+    typed = await client.post(
+        "/api/v1/profiles", json={"name": "Mail", "settings": {"quality": 80}}, headers=CSRF
+    )
+    assert typed.status == 201, await typed.text()
+    assert (await typed.json())["settings"]["quality"] == 80
+
+
 async def test_unknown_api_routes_are_json_404(client: Client) -> None:
     """Unknown API paths answer JSON 404 (never the web app); wrong methods, GET included, JSON 405."""
     await error_of(await client.get("/api/v1/nope"), 404, "not_found")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -61,12 +60,12 @@ async def read_json(request: web.Request, model: type[M]) -> M:
     if len(raw) > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES // 1024} KiB")
     try:
-        data: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body is not valid JSON") from None
-    try:
-        return model.model_validate(data)
+        # Strict: a number is a number and a boolean a boolean, as the API document says
+        # ("100" is not 100, true is not 1); JSON strings still stand for UUIDs and enums.
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as error:
+        if error.errors()[0]["type"] == "json_invalid":
+            raise BadRequest("the body is not valid JSON") from None
         field, message = _describe(error)
         raise ValidationFailed(message, details={"field": field}) from None
 
