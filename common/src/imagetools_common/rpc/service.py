@@ -4,7 +4,9 @@ A handler is a plain ``async def handler(request: Req) -> Resp`` on contract mod
 wrapper decodes the body, binds the request id and subject for logging, runs the handler
 concurrently (micro itself would serialise requests per subscription), and turns domain errors
 into the micro error headers. Unexpected exceptions are logged and answered as ``internal``
-without their text: stack traces never cross the bus.
+without their text: stack traces never cross the bus. A heartbeat endpoint's caller hears a
+keep-alive every second from receipt to reply (see rpc.streaming), and a database that went away
+mid-request costs a repeat or a 503, never a 500 (see ``_call``).
 """
 
 from __future__ import annotations
