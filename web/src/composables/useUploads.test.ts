@@ -77,6 +77,27 @@ describe('useUploads', () => {
     expect(state.rows.value.filter((r) => r.state === 'uploading').length).toBe(3)
   })
 
+  it('sends one file alone while there is no session, so that only one session starts', async () => {
+    const { upload, calls } = controlledUpload()
+    const state = scope.run(() =>
+      useUploads({
+        upload,
+        limits: () => limits,
+        imageCount: () => count,
+        onUploaded: (images) => (count += images.length),
+        hasSession: () => count > 0,
+      }),
+    )!
+    state.add(['a', 'b', 'c', 'd'].map((n) => photo(`${n}.jpg`)))
+    await flush()
+    expect(upload).toHaveBeenCalledTimes(1)
+
+    calls[0]!.resolve({ images: [imageNamed('a.jpg')], errors: [] })
+    await flush()
+    // The session exists now (the response set its cookie): the rest go together.
+    expect(upload).toHaveBeenCalledTimes(4)
+  })
+
   it('reports progress, then processing once the bytes are sent, then hands over the image', async () => {
     const { upload, calls } = controlledUpload()
     const state = setup(upload)

@@ -32,10 +32,22 @@ export interface UploadsOptions {
   onUploaded: (images: ImageView[]) => void
   /** Requests at once; the browser allows six per host and the page needs some too. */
   concurrency?: number
+  /**
+   * Whether this browser has a session yet. Without one the first stored file starts it (and sets
+   * the cookie), so files go one at a time until then: parallel ones would each start their own.
+   */
+  hasSession?: () => boolean
 }
 
 /** A queue of per-file uploads, at most `concurrency` at a time, each with its own row. */
-export function useUploads({ upload, limits, imageCount, onUploaded, concurrency = 3 }: UploadsOptions) {
+export function useUploads({
+  upload,
+  limits,
+  imageCount,
+  onUploaded,
+  concurrency = 3,
+  hasSession = () => true,
+}: UploadsOptions) {
   const rows = ref<UploadRow[]>([])
   const files = new Map<number, File>()
   const controllers = new Map<number, AbortController>()
@@ -88,7 +100,7 @@ export function useUploads({ upload, limits, imageCount, onUploaded, concurrency
   }
 
   function pump(): void {
-    while (running < concurrency) {
+    while (running < (hasSession() ? concurrency : 1)) {
       const next = rows.value.find((row) => row.state === 'queued')
       if (!next) return
       void start(next)
