@@ -8,12 +8,14 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, expect
 
 from imagetools_common.stack import Stack
+from imagetools_common.testing import media
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_page_shows_the_session(stack: Stack, browser: Browser, tmp_path: Path) -> None:
-    """A first visit shows ImageTools with "0 / 5" images and "expires in 7 days", with no CSP errors."""
+    """A first visit shows "0 / 5" and how long photos are kept, stores nothing, and has no CSP errors;
+    the first upload starts the session, and the header then counts down its expiry."""
     context = await browser.new_context()
     page = await context.new_page()
     problems: list[str] = []
@@ -26,22 +28,36 @@ async def test_page_shows_the_session(stack: Stack, browser: Browser, tmp_path: 
     page.on("pageerror", lambda error: problems.append(str(error)))
     await page.goto(stack.gateway_url)
     await expect(page.get_by_test_id("image-counter")).to_have_text("0 / 5")
-    await expect(page.get_by_test_id("session-expiry")).to_have_text("expires in 7 days")
+    await expect(page.get_by_test_id("session-expiry")).to_have_text("photos kept 7 days")
+    await expect(page.get_by_test_id("privacy-note")).to_contain_text("Nothing is stored until you add one")
     await expect(page).to_have_title("ImageTools")
+    assert await context.cookies() == []
+    await page.screenshot(path=str(tmp_path / "home.png"))
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(media.jpeg(media.photo(320, 240)))
+    await page.get_by_test_id("file-input").set_input_files(str(photo))
+    await expect(page.get_by_test_id("image-counter")).to_have_text("1 / 5", timeout=30_000)
+    await expect(page.get_by_test_id("session-expiry")).to_have_text("expires in 7 days")
     cookies = await context.cookies()
     assert [c["name"] for c in cookies] == ["imagetools_session"] and cookies[0]["httpOnly"]
-    await page.screenshot(path=str(tmp_path / "home.png"))
     assert problems == []
     await context.close()
 
 
-async def test_about_dialog_and_ending_the_session(stack: Stack, browser: Browser) -> None:
-    """The About dialog shows the limits and version; deleting the session starts a fresh one."""
+async def test_about_dialog_and_ending_the_session(stack: Stack, browser: Browser, tmp_path: Path) -> None:
+    """About shows the limits and version; deleting the session leaves none until the next upload."""
     context = await browser.new_context()
     page = await context.new_page()
     await page.goto(stack.gateway_url)
     await expect(page.get_by_test_id("image-counter")).to_have_text("0 / 5")
-    first = {c["name"]: c["value"] for c in await context.cookies()}
+    await page.get_by_test_id("about-button").click()
+    await expect(page.get_by_test_id("about-version")).to_contain_text("0.1.0")
+    await expect(page.get_by_test_id("delete-session")).to_have_count(0)  # nothing stored, nothing to delete
+    await page.keyboard.press("Escape")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(media.jpeg(media.photo(320, 240)))
+    await page.get_by_test_id("file-input").set_input_files(str(photo))
+    await expect(page.get_by_test_id("image-counter")).to_have_text("1 / 5", timeout=30_000)
     await page.get_by_test_id("about-button").click()
     dialog = page.get_by_test_id("about-dialog")
     await expect(dialog).to_be_visible()
@@ -52,8 +68,8 @@ async def test_about_dialog_and_ending_the_session(stack: Stack, browser: Browse
     ):
         await page.get_by_test_id("confirm-delete-session").click()
     await expect(page.get_by_test_id("image-counter")).to_have_text("0 / 5")
-    second = {c["name"]: c["value"] for c in await context.cookies()}
-    assert second["imagetools_session"] != first["imagetools_session"]
+    await expect(page.get_by_test_id("session-expiry")).to_have_text("photos kept 7 days")
+    assert await context.cookies() == []
     await context.close()
 
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from imagetools_common.stack import Stack
-from imagetools_common.testing.load import GENEROUS_LIMITS, Tally, User, drive, when
+from imagetools_common.testing.load import GENEROUS_LIMITS, UNSAFE, Tally, User, drive, when
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,9 @@ async def test_every_process_reports_healthy(http: aiohttp.ClientSession) -> Non
 
 async def test_session_service_killed_then_restarted(stack: Stack, http: aiohttp.ClientSession) -> None:
     """A dead session-service shows in /health and API calls get a prompt 503; a restart recovers."""
+    # Storing something starts the session (a cookie-less visitor's reads never reach session-service).
+    async with http.put("/api/v1/settings/ui.seen", json={"value": True}, headers=UNSAFE) as response:
+        assert response.status == 200
     async with http.get("/api/v1/session") as response:
         assert response.status == 200
         before = await response.json()
