@@ -81,11 +81,14 @@ async def test_ctrl_c_stops_everything_and_data_survives(tmp_path: Path) -> None
     runner = await start_runner(var_dir, port, tmp_path)
     await runner.wait_until_running()
     jar = aiohttp.CookieJar(unsafe=True)
-    async with (
-        aiohttp.ClientSession(f"http://127.0.0.1:{port}", cookie_jar=jar) as http,
-        http.get("/api/v1/session") as response,
-    ):
-        first = await response.json()
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", cookie_jar=jar) as http:
+        # Storing something starts the session; then it is there to survive the restart.
+        headers = {"X-Requested-With": "ImageTools"}
+        async with http.put("/api/v1/settings/ui.seen", json={"value": True}, headers=headers) as stored:
+            assert stored.status == 200
+        async with http.get("/api/v1/session") as response:
+            first = await response.json()
+        assert first["active"]
     code, alive = await runner.interrupt()
     assert code == 0 and alive == []
     assert not (var_dir / "postgres" / "postmaster.pid").exists()
