@@ -46,6 +46,7 @@ MODULES = {
     "gateway": "gateway",
 }
 
+
 class ServiceProcess:
     """One service instance as a child process."""
 
