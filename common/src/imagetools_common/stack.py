@@ -2,9 +2,11 @@
 
 Starts embedded NATS and PostgreSQL when NATS_URL / DATABASE_URL are unset (data under
 ``var/``), then session-service (which owns the schema others reference), the other services
-(image-service possibly as several replicas) and the gateway, each as its own process. Stopping
-sends SIGTERM in reverse order; children also get SIGTERM if this process dies, so nothing is
-orphaned.
+(image-service possibly as several replicas) and the gateway, each as its own process. Every
+child, nats-server included, runs in a session of its own, so a terminal's Ctrl-C reaches only
+this runner, which stops the services in reverse order (each drains on SIGTERM while the bus is
+still up), then NATS, then PostgreSQL. Children also get SIGTERM if this process dies, so nothing
+is orphaned.
 """
 
 from __future__ import annotations
