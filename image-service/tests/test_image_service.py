@@ -328,6 +328,9 @@ async def test_profiles_and_preset_overrides(rpc: RpcClient, session_id: UUID) -
 
 async def test_gps_is_shown_and_can_be_stripped_alone(rpc: RpcClient, session_id: UUID) -> None:
     """The location reads back with a map link; stripping GPS keeps the camera and the pixels."""
+    # Copies drop the location unless the session keeps it (test_image_safety covers the default).
+    keep = contract.PrivacyUpdate(session_id=session_id, keep_location=True)
+    await rpc.call(contract.PRIVACY_SET, keep)
     info = await upload(rpc, session_id, media.jpeg(media.photo(640, 480), exif=media.camera_exif()))
     ref = contract.ImageRef(session_id=session_id, image_id=info.id)
     meta = await rpc.call(contract.METADATA, ref)
