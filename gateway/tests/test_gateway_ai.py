@@ -676,7 +676,7 @@ async def test_a_ciphertext_copied_to_another_session_does_not_decrypt(
     await world.connect()
     owner = await _session_id(db_pool, world.cookie())
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
-        await other.get(f"{world.base}/api/v1/session")
+        await other.put(f"{world.base}/api/v1/settings/ui.x", json={"value": 1}, headers=CSRF)
         token = str(other.cookie_jar.filter_cookies(URL(world.base))[COOKIE_NAME].value)
         thief = await _session_id(db_pool, token)
         await db_pool.execute(

@@ -103,8 +103,8 @@ def cookie(world: World) -> str:
 async def test_connect_round_trip(world: World) -> None:
     """Connect, approve, return: the key is stored, status shows its limits, the session token rotates."""
     assert (await world.status())["state"] == "disconnected"
+    callback = await world.connect()  # starting the flow stores it, so it starts the session
     before = cookie(world)
-    callback = await world.connect()
     assert callback.startswith(f"{world.base}/oauth/callback?code=")
     status, headers, _ = await world.follow(callback)
     assert status == 303 and headers["Location"] == "/?openrouter=connected"
@@ -114,7 +114,7 @@ async def test_connect_round_trip(world: World) -> None:
     assert shown["state"] == "connected" and shown["source"] == "user"
     assert shown["limit"] == 10.0 and shown["revoke_url"].endswith(shown["key_hash"])
     assert len(world.fake.calls("/api/v1/auth/keys")) == 1
-    # The old token is dead: replaying it gets a fresh, unconnected session.
+    # The old token is dead: replaying it is no session, so nothing is connected.
     async with aiohttp.ClientSession() as stranger:
         headers = {"Cookie": f"{COOKIE_NAME}={before}"}
         async with stranger.get(f"{world.base}/api/v1/openrouter/status", headers=headers) as response:
