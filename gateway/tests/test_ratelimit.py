@@ -31,7 +31,7 @@ def test_forgotten_sessions_make_room_without_touching_recent_ones() -> None:
 
 
 def limits_at(now: list[float], **overrides: int) -> RateLimits:
-    settings = GatewaySettings(debug=True, **overrides)
+    settings = GatewaySettings.model_validate({"debug": True, **overrides})
     return RateLimits(settings, clock=lambda: now[0])
 
 

@@ -55,6 +55,7 @@ READS = [
     ("GET", "/api/v1/presets", 200),
     ("GET", "/api/v1/settings/ui.theme", 200),
     ("GET", "/api/v1/openrouter/status", 200),
+    ("GET", "/api/v1/privacy", 200),
     ("GET", "/api/v1/ai/models", 409),  # no key anywhere: "connect OpenRouter"
     ("GET", f"/api/v1/images/{MISSING}", 404),
     ("GET", f"/api/v1/images/{MISSING}/content", 404),
@@ -295,7 +296,7 @@ async def test_the_openapi_document_states_every_limit(backend: Any, make_client
     limited = [r for r in ROUTES if r.limit is not None or r.creates_session]
     assert {r.handler.__name__ for r in limited} >= {
         "upload_images", "apply_operation", "undo", "redo", "revert", "chat", "ai_edit", "connect",
-        "oauth_callback", "put_setting", "create_profile", "select_models",
+        "oauth_callback", "put_setting", "create_profile", "select_models", "put_privacy",
     }  # fmt: skip
     for route in limited:
         operation = document["paths"][route.openapi_path][route.method.lower()]
