@@ -335,3 +335,15 @@ async def test_alpha_matting_and_mask_post_processing(rpc: RpcClient) -> None:
     cut = await current(rpc, session_id, cat.id)
     assert alpha(cut, CAT_MUZZLE).min() >= 0.9
     assert alpha(cut, CAT_BACKDROP).max() <= 0.1
+
+
+async def test_a_cut_out_too_wide_for_webp_is_refused_before_any_work(rpc: RpcClient) -> None:
+    """The pixel budget runs before the queue: a 17000 px wide WebP cut-out is a 422 naming WebP's limit."""
+    session_id = await new_session(rpc)
+    strip = await upload(
+        rpc, session_id, media.encoded(Image.linear_gradient("L").resize((17000, 300)), "PNG")
+    )
+    with pytest.raises(ValidationFailed, match="WebP holds at most 16383 px"):
+        await remove(rpc, session_id, strip.id, format="webp")
+    ref = contract.ImageRef(session_id=session_id, image_id=strip.id)
+    assert len((await rpc.call(contract.GET, ref)).versions) == 1
