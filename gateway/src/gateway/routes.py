@@ -41,7 +41,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "This browser session",
         "session",
         response=SessionView,
-        errors=(503, 504),
         description="Before the visitor first stores something there is no session: `active` is false, "
         "the dates are null and the limits say what a session will allow. Never creates a session.",
     ),
@@ -52,7 +51,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "End the session and delete its data",
         "session",
         status=204,
-        errors=(403, 503),
     ),
     ApiRoute(
         "GET",
@@ -71,7 +69,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "session",
         body=SettingBody,
         response=SettingView,
-        errors=(400, 403, 413, 415, 422),
         creates_session=True,
     ),
     ApiRoute(
@@ -81,7 +78,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Forget a UI preference",
         "session",
         status=204,
-        errors=(403, 422),
+        errors=(422,),
     ),
     ApiRoute(
         "GET",
@@ -101,7 +98,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=UploadForm,
         body_type="multipart/form-data",
         response=UploadResult,
-        errors=(403, 409, 413, 415, 422),
+        errors=(409,),
         idempotent=True,
         description="multipart/form-data with one or more parts named `file`. The type is decided from "
         "the content: JPEG, PNG, WebP, GIF (first frame), BMP, TIFF, HEIC/HEIF, AVIF. "
@@ -118,7 +115,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         body=IdsBody,
         response=contract.Deleted,
-        errors=(403, 415, 422),
     ),
     ApiRoute(
         "DELETE",
@@ -127,7 +123,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Delete every image of the session",
         "images",
         response=contract.Deleted,
-        errors=(403,),
     ),
     ApiRoute(
         "GET",
@@ -145,7 +140,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Delete an image",
         "images",
         status=204,
-        errors=(403, 404),
+        errors=(404,),
     ),
     ApiRoute(
         "GET",
@@ -154,7 +149,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "The image's bytes",
         "images",
         content_type="image/*",
-        errors=(404, 422),
+        errors=(404,),
         query=("version", "original", "download"),
         description="The current version; `?version=N` for another (cacheable forever), "
         "`?original=true` for the upload as received, `&download=1` for an attachment.",
@@ -166,7 +161,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "A WebP thumbnail",
         "images",
         content_type="image/webp",
-        errors=(404, 422),
+        errors=(404,),
         query=("version",),
     ),
     ApiRoute(
@@ -185,7 +180,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "The mask of a background removal",
         "background",
         content_type="image/png",
-        errors=(404, 422),
+        errors=(404,),
         query=("version", "download"),
         description="Greyscale PNG at the image's full resolution, of the current version or `?version=N`; "
         "404 when that version was not made by remove_background.",
@@ -197,7 +192,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Background-removal models",
         "background",
         response=contract.BackgroundModels,
-        errors=(503,),
         description="Only installed models are listed. `timing` is measured on this server: expected "
         "seconds = base_seconds + per_megapixel_seconds × megapixels. 503 (with the reason) when no "
         "model could be loaded.",
@@ -210,7 +204,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         body=OperationBody,
         response=ImageView,
-        errors=(400, 403, 404, 409, 413, 415, 422, 429, 503, 504),
+        errors=(404, 409),
         idempotent=True,
         description="compress, resize, rotate, flip, crop, convert, strip_metadata or remove_background; "
         "the result is a new version that undo can take back. remove_background: 429 with Retry-After "
@@ -225,7 +219,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Undo the last step",
         "images",
         response=ImageView,
-        errors=(403, 404, 409, 422),
+        errors=(404, 409),
         idempotent=True,
         limit=OPERATIONS,
     ),
@@ -236,7 +230,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Redo an undone step",
         "images",
         response=ImageView,
-        errors=(403, 404, 409, 422),
+        errors=(404, 409),
         idempotent=True,
         limit=OPERATIONS,
     ),
@@ -248,7 +242,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         body=RevertBody,
         response=ImageView,
-        errors=(403, 404, 415, 422),
+        errors=(404,),
         idempotent=True,
         limit=OPERATIONS,
     ),
@@ -260,7 +254,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "images",
         body=IdsBody,
         content_type="application/zip",
-        errors=(403, 404, 415, 422),
+        errors=(404,),
     ),
     ApiRoute(
         "GET",
@@ -278,7 +272,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "privacy",
         body=contract.PrivacySettings,
         response=contract.PrivacySettings,
-        errors=(403, 415, 422),
         creates_session=True,
     ),
     ApiRoute(
@@ -298,7 +291,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         body=contract.ProfileBody,
         response=contract.Preset,
         status=201,
-        errors=(403, 415, 422),
         creates_session=True,
     ),
     ApiRoute(
@@ -309,7 +301,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "profiles",
         body=contract.ProfileBody,
         response=contract.Preset,
-        errors=(403, 404, 415, 422),
+        errors=(404,),
         creates_session=True,
     ),
     ApiRoute(
@@ -319,7 +311,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Delete a profile or reset a system preset",
         "profiles",
         response=contract.PresetList,
-        errors=(403, 404),
+        errors=(404,),
     ),
     ApiRoute(
         "POST",
@@ -328,7 +320,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Start connecting OpenRouter",
         "openrouter",
         response=ConnectReply,
-        errors=(403, 429, 503),
         description="Send the browser to `authorize_url`; OpenRouter returns it to /oauth/callback.",
         limit=OPENROUTER,
         creates_session=True,
@@ -351,7 +342,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Connection status and limits",
         "openrouter",
         response=oauth.Status,
-        errors=(502, 504),
+        errors=(502,),
     ),
     ApiRoute(
         "DELETE",
@@ -360,7 +351,6 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Disconnect (forget the stored key)",
         "openrouter",
         response=oauth.Status,
-        errors=(403,),
     ),
     ApiRoute(
         "GET",
@@ -369,7 +359,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Models for AI chat and AI edits",
         "ai",
         response=ai.Models,
-        errors=(409, 502, 504),
+        errors=(409, 502),
         description="chat: models that take an image and answer in text; edit: models that take an image "
         "and return one. 409 `openrouter_not_connected` when there is no key (neither the session's own "
         "nor a server-wide one).",
@@ -382,7 +372,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "ai",
         body=ModelsBody,
         response=ai.Models,
-        errors=(403, 409, 415, 422, 502),
+        errors=(409, 502),
         description="Kept for this session. 422 names the field whose model is not on offer.",
         creates_session=True,
     ),
@@ -402,7 +392,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "Forget the image's AI conversation",
         "ai",
         response=ai.Conversation,
-        errors=(403, 404),
+        errors=(404,),
     ),
     ApiRoute(
         "POST",
@@ -412,7 +402,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "ai",
         body=ChatBody,
         content_type="text/event-stream",
-        errors=(402, 403, 404, 409, 415, 422, 429, 502, 504),
+        errors=(402, 404, 409, 502),
         description="The current image (at most 1536 px) and the conversation so far go to the model. "
         "Errors before the answer starts are JSON (429 with Retry-After). Then `event: delta` "
         '`{"text"}` as tokens arrive, and finally `event: done` `{"user_message", "assistant_message", '
@@ -428,7 +418,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "ai",
         body=EditBody,
         response=EditReply,
-        errors=(402, 403, 404, 409, 415, 422, 429, 502, 504),
+        errors=(402, 404, 409, 502),
         description="The result becomes a new version (operation `ai_edit`, params `model` and "
         "`instruction`) that undo takes back. The model must answer with a PNG, JPEG or WebP data: "
         "image; links are refused, never fetched. A failed or aborted edit changes nothing.",
