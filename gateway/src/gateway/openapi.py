@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -83,7 +83,6 @@ class ApiRoute:
     # Answered by calling services over NATS: 503 when none answers, 504 when one is too slow.
     calls_services: bool = True
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
     # Takes an optional Idempotency-Key header: a retry with the same key returns the first result.
     idempotent: bool = False
     # The rate limit it draws from (ratelimit.py); the middleware finds it here.
