@@ -253,28 +253,30 @@ class Images:
             return NewVersion(
                 op.type, params, source.format, source.width, source.height, stripped, current_thumbnail
             )
-        decoded = decode(data, max_pixels=self._settings.max_pixels)
         compression = None
         fmt: contract.OutputFormat
         if isinstance(op, contract.CompressOp):
             assert settings is not None
             params["settings"] = settings.model_dump()
-            body, outcome = compress.compress(
-                decoded.image, settings, exif=decoded.exif, icc_profile=decoded.icc_profile
-            )
+            # Decoded straight to the settings' box: a 12 MP photo is never expanded in full.
+            body, outcome = compress.compress_data(data, settings, max_pixels=self._settings.max_pixels)
             fmt, compression = outcome.format, outcome.model_dump()
             # The thumbnail shows the compressed result itself (small by now), artefacts and all.
             shown = decode(body, max_pixels=self._settings.max_pixels).image
-        elif isinstance(op, contract.ConvertOp):
-            fmt, shown = op.format, decoded.image
-            body = encode.encode(
-                shown, fmt, quality=op.quality, exif=decoded.exif, icc_profile=decoded.icc_profile,
-                like=decoded if fmt == decoded.format.value else None, background=op.background,
-            )  # fmt: skip
         else:
-            fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
-            # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
-            body = encode.encode(shown, fmt, exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded)
+            decoded = decode(data, max_pixels=self._settings.max_pixels)
+            if isinstance(op, contract.ConvertOp):
+                fmt, shown = op.format, decoded.image
+                body = encode.encode(
+                    shown, fmt, quality=op.quality, exif=decoded.exif, icc_profile=decoded.icc_profile,
+                    like=decoded if fmt == decoded.format.value else None, background=op.background,
+                )  # fmt: skip
+            else:
+                fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
+                # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
+                body = encode.encode(
+                    shown, fmt, exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded
+                )
         return NewVersion(
             operation=op.type,
             params=params,

@@ -18,6 +18,8 @@ Metadata and orientation stay with ``decode``: libvips only produces the stored 
 
 from __future__ import annotations
 
+import logging
+
 from PIL import Image, JpegImagePlugin
 
 from .operations import REDUCING_GAP, scale_to
@@ -27,6 +29,9 @@ try:  # libvips is a binary wheel; without it (an unusual platform) Pillow does 
 
     # Each call decodes its own bytes once; libvips' operation cache would only keep them alive.
     pyvips.cache_set_max(0)
+    # pyvips logs every property read at debug and each pipeline step at info: through the
+    # services' structured logging that stalled the event loop for seconds per photo.
+    logging.getLogger("pyvips").setLevel(logging.WARNING)
 except (ImportError, OSError):  # pragma: no cover - pyvips-binary ships for every supported platform
     pyvips = None
 

@@ -44,10 +44,12 @@ zoom on photos, while shrinking a side by 15 % is barely noticed in an email or 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from PIL import Image
 
@@ -85,6 +87,7 @@ _SAMPLE_MIN_PIXELS = 1_000_000
 # Baseline JPEG: progressive saves ~3 % (about half a quality step at a binding target, +0.001
 # SSIM) for 2.5 times the encode time, which is most of a search's cost at 1920 px.
 PROGRESSIVE = False
+T = TypeVar("T")
 # Candidate encodes run two at a time (Pillow releases the GIL inside libjpeg and libwebp).
 _ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
 
@@ -162,16 +165,22 @@ def _auto(
     floor = min(FLOOR_QUALITY, quality)
     lossless = modes.has_transparency(image) or not fits("jpeg", *image.size)
     first: OutputFormat = "png" if lossless else "jpeg"
-    candidates = [_one_format(image, first, quality, floor, target, exif, icc_profile)]
+    searches: list[tuple[OutputFormat, int, int]] = [(first, quality, floor)]
     # Only the formats that can hold the picture compete (WebP stops at 16383 px a side).
     if fits("webp", *image.size):
-        candidates.append(_one_format(image, "webp", quality, floor, target, exif, icc_profile))
+        searches.append(("webp", quality, floor))
     if fits("avif", *image.size):
-        candidates.append(
-            _one_format(
-                image, "avif", avif_quality_for(quality), avif_quality_for(floor), target, exif, icc_profile
+        searches.append(("avif", avif_quality_for(quality), avif_quality_for(floor)))
+    # The searches are independent: run side by side, "auto" costs about its slowest format.
+    candidates = _in_parallel(
+        image,
+        [
+            functools.partial(
+                _one_format, fmt=fmt, top=top, floor=low, target=target, exif=exif, icc_profile=icc_profile
             )
-        )
+            for fmt, top, low in searches
+        ],
+    )
     fitting = [c for c in candidates if target is None or c.size <= target]
     if not fitting:
         return min(candidates, key=lambda c: c.size)
@@ -296,14 +305,23 @@ def _search_quality(
 def _encode_all(
     image: Image.Image, attempt: Callable[[Image.Image, int], _Attempt], qualities: list[int]
 ) -> list[_Attempt]:
-    """Encodes at these qualities, the first here and the others on the encoder threads."""
-    # Each thread saves its own copy: Image.save keeps the encoder options on the image object.
-    queued = [_ENCODERS.submit(lambda q: attempt(image.copy(), q), quality) for quality in qualities[1:]]
-    done = [attempt(image, qualities[0])]
-    for future in queued:
-        # An encode still queued (every encoder thread busy, e.g. inside "auto") runs here instead
-        # of waiting behind work that may itself be waiting.
-        done.append(attempt(image, qualities[len(done)]) if future.cancel() else future.result())
+    """Encodes at these qualities, side by side."""
+    return _in_parallel(image, [functools.partial(_flipped, attempt, quality) for quality in qualities])
+
+
+def _flipped(attempt: Callable[[Image.Image, int], _Attempt], quality: int, image: Image.Image) -> _Attempt:
+    return attempt(image, quality)
+
+
+def _in_parallel(image: Image.Image, calls: list[Callable[[Image.Image], T]]) -> list[T]:
+    """Each call on the image, the first here and the others on the encoder threads."""
+    # Each thread works on its own copy: Image.save keeps the encoder options on the image object.
+    queued = [_ENCODERS.submit(lambda call: call(image.copy()), call) for call in calls[1:]]
+    done = [calls[0](image)]
+    for call, future in zip(calls[1:], queued, strict=True):
+        # Work still queued (every encoder thread busy, e.g. inside "auto") runs here instead of
+        # waiting behind work that may itself be waiting: nothing ever waits on a queued task.
+        done.append(call(image) if future.cancel() else future.result())
     return done
 
 
