@@ -82,6 +82,8 @@ class ApiRoute:
     query: tuple[str, ...] = ()
     # Answered by calling services over NATS: 503 when none answers, 504 when one is too slow.
     calls_services: bool = True
+    # Answers with an ETag; a request whose If-None-Match names it gets an empty 304.
+    etag: bool = False
     description: str = ""
     # Takes an optional Idempotency-Key header: a retry with the same key returns the first result.
     idempotent: bool = False
@@ -136,6 +138,16 @@ def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
                 "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
             }
         )
+    if route.etag:
+        params.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of a copy the client holds",
+                "schema": {"type": "string"},
+            }
+        )
     if params:
         op["parameters"] = params
     if route.body is not None:
@@ -149,6 +161,10 @@ def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
             route.content_type: {"schema": {"$ref": f"#/components/schemas/{route.response.__name__}"}}
         }
     op["responses"][str(route.status)] = ok
+    if route.etag:
+        etag = {"ETag": {"description": "Names these bytes", "schema": {"type": "string"}}}
+        ok["headers"] = etag
+        op["responses"]["304"] = {"description": "Not modified: the copy the client holds", "headers": etag}
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     if route.limit is not None:
         op["x-rate-limit"] = rate_limits.describe(route.limit)

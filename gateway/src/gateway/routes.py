@@ -151,6 +151,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         content_type="image/*",
         errors=(404,),
         query=("version", "original", "download"),
+        etag=True,
         description="The current version; `?version=N` for another (cacheable forever), "
         "`?original=true` for the upload as received, `&download=1` for an attachment.",
     ),
@@ -163,6 +164,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         content_type="image/webp",
         errors=(404,),
         query=("version",),
+        etag=True,
     ),
     ApiRoute(
         "GET",
@@ -182,6 +184,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         content_type="image/png",
         errors=(404,),
         query=("version", "download"),
+        etag=True,
         description="Greyscale PNG at the image's full resolution, of the current version or `?version=N`; "
         "404 when that version was not made by remove_background.",
     ),
