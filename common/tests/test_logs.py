@@ -33,6 +33,12 @@ def test_secrets_inside_text_and_nested_values_are_redacted() -> None:
     assert event["items"] == [REDACTED]
 
 
+def test_an_unclosed_bytes_repr_is_scrubbed_without_backtracking() -> None:
+    """A message quoting raw bytes cut mid-repr (as aiohttp's parse errors do) is logged, not stuck on."""
+    message = "Data after `Connection: close`: b'" + "\\xff\\xd8" * 60
+    assert redact_secrets(None, "info", {"event": message})["event"] == message
+
+
 def test_json_lines_carry_service_and_bound_context(capsys: pytest.CaptureFixture[str]) -> None:
     """Off a terminal every line is JSON with the service name and the bound request id."""
     configure_logging("unit-service", "INFO", "json")

@@ -31,7 +31,9 @@ _SECRET_TEXT = re.compile(
     r"sk-or-[A-Za-z0-9_\-]+|(?i:bearer\s+)[A-Za-z0-9._\-]+|(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])"
 )
 # The repr of a long bytes value (an upload quoted in an exception message) is dropped whole.
-_BYTES_REPR = re.compile(r"""b(['"])(?:\\.|(?!\1).){32,}?\1""")
+# A backslash only ever starts an escape: were it also "any character", an unclosed repr full of
+# escapes (aiohttp quotes the bytes of a malformed request) would backtrack for minutes.
+_BYTES_REPR = re.compile(r"""b(['"])(?:\\.|(?!\1)[^\\]){32,}?\1""")
 # Longer text is cut: an exception quoting a request body (image bytes, say) must not flood the log.
 MAX_TEXT = 2000
 
