@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.access_log import AccessLogger
 from gateway.app import create_app
+from gateway.connections import GuardedRunner
 from gateway.settings import GatewaySettings
 from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
@@ -26,6 +27,13 @@ from session_service.settings import SessionSettings
 INDEX = "<!doctype html><html><head><script type=module src=/assets/app-3f2a1b.js></script></head></html>"
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+class GatewayTestServer(TestServer):
+    """aiohttp's test server with the gateway's own runner (slow-client limits, neutral Server header)."""
+
+    async def _make_runner(self, **kwargs: Any) -> GuardedRunner:
+        return GuardedRunner(self.app, **kwargs)
 
 
 @pytest.fixture
@@ -67,7 +75,7 @@ async def make_client(base_env: dict[str, str], web_dist: Path) -> AsyncIterator
 
     async def make(**overrides: Any) -> TestClient[Any, Any]:
         settings = settings_for(GatewaySettings, base_env, **{"web_dist_dir": web_dist, **overrides})
-        server = TestServer(create_app(settings))
+        server = GatewayTestServer(create_app(settings))
         await server.start_server(access_log_class=AccessLogger)  # as `python -m gateway` runs it
         client = TestClient(server)
         await client.start_server()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway import keys
+from gateway.connections import SERVER_NAME
 from gateway.cookies import cookie_name
 from gateway.health import HealthProbe
 from gateway.middlewares import cors, csrf, json_errors, request_context, session_cookie
@@ -39,6 +40,7 @@ async def _nats(app: web.Application) -> AsyncIterator[None]:
 async def _finish_headers(request: web.Request, response: web.StreamResponse) -> None:
     settings = request.app[keys.SETTINGS]
     response.headers.update(security_headers(request.path, settings.https))
+    response.headers[hdrs.SERVER] = SERVER_NAME
     if request_id := request.get(keys.REQUEST_ID):
         response.headers[REQUEST_ID_HEADER] = request_id
     if request.path.startswith("/api/") and "Cache-Control" not in response.headers:

@@ -16,6 +16,9 @@ from imagetools_common.rpc import REQUEST_ID_HEADER, accept_request_id
 
 log = get_logger("gateway")
 
+# nginx's status for "the client closed the connection": the access log shows it; nobody reads it.
+CLIENT_CLOSED_REQUEST = 499
+
 _HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
@@ -68,6 +71,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(
             exc.status, _HTTP_CODES.get(exc.status, "http_error"), message, request_id, headers
         )
+    except ConnectionResetError:
+        if request.transport is not None and not request.transport.is_closing():
+            log.exception("unhandled error")
+            return error_response(500, "internal", "something went wrong on our side", request_id)
+        # The client hung up (or was cut off as too slow) mid-request: its business, not an error.
+        log.info("client went away before the response", method=request.method, path=request.path)
+        return web.Response(status=CLIENT_CLOSED_REQUEST)
     except Exception:
         log.exception("unhandled error")
         return error_response(500, "internal", "something went wrong on our side", request_id)

@@ -19,6 +19,19 @@ class GatewaySettings(Settings):
     server_host: str = Field("0.0.0.0", description="Address the HTTP server binds")  # noqa: S104 - a server
     server_port: int = Field(8081, ge=1, le=65535, description="Port the HTTP server listens on")
     web_dist_dir: Path = Field(Path("web/dist"), description="The built web app the gateway serves")
+    # Slow and silent clients (docs/SECURITY.md): no socket is held for long by a client that sends nothing.
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="Seconds a client has to send a request's headers"
+    )
+    http_keepalive_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Seconds an idle keep-alive connection stays open"
+    )
+    http_body_idle_seconds: float = Field(
+        10.0, gt=0, le=600, description="Window in which a request body must make progress"
+    )
+    http_body_min_bytes_per_second: int = Field(
+        1024, ge=0, le=1024**3, description="Slowest average body rate accepted over each idle window"
+    )
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = Field(
         (), description="Comma-separated proxy IPs/CIDRs whose X-Forwarded-For / Forwarded is believed"
     )
