@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 import zipfile
 from urllib.parse import quote
 from uuid import UUID
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, hdrs, web
+from aiohttp.helpers import parse_mimetype
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, Field, RootModel
 
 from gateway import keys
 from gateway.cookies import current_session, session_for_write, session_id
-from gateway.http import json_model, read_json
+from gateway.http import json_model, query_int, read_json
 from gateway.idempotency import idempotency_key
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.session import SessionInfo, SessionRef
 from imagetools_common.errors import (
+    BadRequest,
     DomainError,
     NotFound,
     PayloadTooLarge,
@@ -26,6 +30,11 @@ from imagetools_common.errors import (
 from imagetools_common.rpc import RpcClient
 
 CHUNK = 256 * 1024
+MAX_BOUNDARY = 70  # RFC 2046
+# What aiohttp's multipart reader raises for broken framing: a missing or wrong boundary, a body
+# cut short, part headers it cannot parse.
+FRAMING_ERRORS = (ValueError, HttpProcessingError)
+REST_OF_BODY = "(the rest of the upload)"
 
 
 class ImageView(contract.ImageInfo):
@@ -112,11 +121,39 @@ async def _ref(request: web.Request) -> contract.ImageRef:
 # Upload and listing ---------------------------------------------------------------------------
 
 
+async def _multipart(request: web.Request) -> MultipartReader:
+    """The body's parts; 400 unless the Content-Type names a boundary RFC 2046 allows."""
+    boundary = parse_mimetype(request.headers[hdrs.CONTENT_TYPE]).parameters.get("boundary", "")
+    if not 1 <= len(boundary) <= MAX_BOUNDARY:
+        raise BadRequest(f"multipart/form-data needs a boundary of 1 to {MAX_BOUNDARY} characters")
+    return await request.multipart()
+
+
+async def _next_file(reader: MultipartReader) -> BodyPartReader | None:
+    """The next part named ``file`` (other parts are read past); 400 when the framing is broken."""
+    try:
+        while (part := await reader.next()) is not None:
+            if isinstance(part, BodyPartReader) and part.name == "file":
+                return part
+        return None
+    except FRAMING_ERRORS as error:
+        raise _malformed(error) from None
+
+
+def _malformed(error: Exception) -> BadRequest:
+    if isinstance(error, HttpProcessingError):
+        return BadRequest("a part's headers are malformed or too long")
+    return BadRequest(
+        "the multipart body is malformed or cut short: every part must start with the boundary the "
+        "Content-Type names, and the body must end with the closing boundary"
+    )
+
+
 async def _read_capped(part: BodyPartReader, limit: int, filename: str) -> bytes:
     """The part's bytes, refusing (413) as soon as they pass ``limit``: a huge file is never buffered."""
     chunks: list[bytes] = []
     size = 0
-    while chunk := await part.read_chunk(CHUNK):
+    while chunk := await _read_chunk(part):
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(
@@ -127,27 +164,51 @@ async def _read_capped(part: BodyPartReader, limit: int, filename: str) -> bytes
     return b"".join(chunks)
 
 
+def _filename_problem(filename: str) -> str | None:
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in filename):
+        return "filename: control characters and undecodable bytes are not allowed"
+    return None
+
+
+async def _read_chunk(part: BodyPartReader) -> bytes:
+    try:
+        return await part.read_chunk(CHUNK)
+    except FRAMING_ERRORS as error:
+        raise _malformed(error) from None
+
+
 async def upload_images(request: web.Request) -> web.Response:
-    """Upload one or more images as multipart ``file`` parts (type decided from content)."""
+    """Upload one or more images as multipart ``file`` parts (type decided from content).
+
+    All or report: files stored before a refused one (too large, not an image, or a body whose
+    framing breaks after them) stay stored and are listed beside the ``errors``; nothing stored
+    means the first refusal is the answer.
+    """
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("upload images as multipart/form-data with one or more 'file' parts")
     settings = request.app[keys.SETTINGS]
     key = idempotency_key(request)
     stored: list[ImageView] = []
     refused: list[tuple[str, DomainError]] = []
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader) or part.name != "file":
-            await part.release()
-            continue
+    reader = await _multipart(request)
+    while True:
+        try:
+            part = await _next_file(reader)
+        except BadRequest as error:
+            refused.append((REST_OF_BODY, error))
+            break
+        if part is None:
+            break
         filename = (part.filename or "image")[:1024]
         if len(stored) + len(refused) >= settings.max_images_per_session:
-            await part.release()
+            continue  # reading the next part reads past this one
+        if problem := _filename_problem(filename):
+            refused.append((filename.encode("utf-8", "replace").decode(), ValidationFailed(problem)))
             continue
         try:
             data = await _read_capped(part, settings.max_upload_bytes, filename)
-        except PayloadTooLarge as error:
-            # The rest of the body is never read (it may be huge); files before this one stay stored.
+        except (PayloadTooLarge, BadRequest) as error:
+            # The rest of the body is never read (it may be huge or broken); files before stay stored.
             refused.append((filename, error))
             break
         # The first file stored starts the session (a body without one creates nothing).
@@ -267,12 +328,7 @@ async def image_metadata(request: web.Request) -> web.Response:
 
 
 def _version_param(request: web.Request) -> int | None:
-    raw = request.query.get("version")
-    if raw is None:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= contract.MAX_VERSION:
-        raise ValidationFailed("version: must be a positive whole number", details={"field": "version"})
-    return int(raw)
+    return query_int(request, "version", 1, contract.MAX_VERSION)
 
 
 def content_disposition(kind: str, filename: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -12,7 +13,10 @@ from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model
 from imagetools_common.contracts import oauth, session
 from imagetools_common.contracts.session import SessionRef
+from imagetools_common.errors import ValidationFailed
 
+# RFC 6749 appendix A: codes, states and error names are printable ASCII.
+_VSCHARS = re.compile(r"[\x20-\x7e]*")
 # Where the browser lands after OpenRouter: always this fixed in-app path, never a caller's URL.
 RETURN_PATH = "/"
 
@@ -47,20 +51,25 @@ def _back(outcome: str, reason: str | None = None) -> web.Response:
     return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
 
 
+def _callback_param(request: web.Request, name: str) -> str | None:
+    """A callback value as OAuth defines them (printable ASCII), within the contract's length; else 422."""
+    value = request.query.get(name, "")
+    limit = oauth.CallbackRequest.model_fields[name].metadata[0].max_length
+    if len(value) > limit or not _VSCHARS.fullmatch(value):
+        raise ValidationFailed(
+            f"{name}: at most {limit} printable ASCII characters (RFC 6749)", details={"field": name}
+        )
+    return value or None
+
+
 async def oauth_callback(request: web.Request) -> web.Response:
     """OpenRouter sends the browser here; 303 back into the app with the outcome."""
+    code, error, state = (_callback_param(request, name) for name in ("code", "error", "state"))
     info = await current_session(request)
     if info is None:
         return _back("failed", "Your session expired during the connection. Please start again.")
-    query = request.query
     reply = await request.app[keys.RPC].call(
-        oauth.CALLBACK,
-        oauth.CallbackRequest(
-            session_id=info.id,
-            code=query.get("code", "")[:1024] or None,
-            error=query.get("error", "")[:200] or None,
-            state=query.get("state", "")[:256] or None,
-        ),
+        oauth.CALLBACK, oauth.CallbackRequest(session_id=info.id, code=code, error=error, state=state)
     )
     if not reply.connected:
         return _back("failed", reply.reason)

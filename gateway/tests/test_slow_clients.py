@@ -1,0 +1,200 @@
+"""Slow and silent clients over real sockets: cut when they stall or trickle, never when they progress.
+
+The limits run at small values here (settings overrides) so every test waits a second or two for
+the close it expects; each wait has a generous timeout and never measures time itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.settings import GatewaySettings
+from imagetools_common.testing import media
+
+Client = TestClient[Any, Any]
+CSRF = {"X-Requested-With": "ImageTools"}
+BOUNDARY = "slowClientBoundary42"
+# Far longer than any limit below: a connection still open after this was never going to be cut.
+WAIT = 30.0
+UNLIMITED = {name: 1_000_000 for name in GatewaySettings.model_fields if name.startswith("rate_limit_")}
+UNLIMITED.pop("rate_limit_address_factor", None)
+QUICK = {
+    "http_header_timeout_seconds": 1.0,
+    "http_keepalive_seconds": 1.0,
+    "http_body_idle_seconds": 0.5,
+    "http_body_min_bytes_per_second": 1024,
+    **UNLIMITED,
+}
+
+
+@pytest.fixture(scope="module")
+def photo() -> bytes:
+    return media.jpeg(media.photo(800, 600))
+
+
+async def gateway(make_client: Any, **overrides: Any) -> Client:
+    return await make_client(**{**QUICK, **overrides})
+
+
+def cookie_of(client: Client) -> str:
+    return "; ".join(f"{c.key}={c.value}" for c in client.session.cookie_jar)
+
+
+def head(client: Client, method: str, path: str, headers: dict[str, str]) -> bytes:
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{client.server.port}",
+        "X-Requested-With: ImageTools",
+    ]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def upload_body(photo: bytes) -> bytes:
+    return (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + photo
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def upload_head(client: Client, body: bytes, cookie: str = "") -> bytes:
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(len(body))}
+    return head(client, "POST", "/api/v1/images", {**headers, **({"Cookie": cookie} if cookie else {})})
+
+
+async def closed(reader: asyncio.StreamReader) -> bytes:
+    """Everything the gateway sends until it closes the connection (fails if it never does)."""
+    received = bytearray()
+    async with asyncio.timeout(WAIT):
+        try:
+            while chunk := await reader.read(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+    return bytes(received)
+
+
+async def image_count(client: Client) -> int:
+    return len((await (await client.get("/api/v1/images")).json())["images"])
+
+
+async def test_headers_trickled_past_the_deadline_are_cut(backend: Any, make_client: Any) -> None:
+    """A client sending its headers a byte a second is disconnected at the head deadline, unanswered."""
+    client = await gateway(make_client, http_keepalive_seconds=120.0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+
+    async def trickle() -> None:
+        try:
+            for byte in head(client, "GET", "/health", {"X-Long": "x" * 500}):
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(1.0)
+        except ConnectionError:
+            return  # cut off: what the test waits for below
+
+    sender = asyncio.create_task(trickle())
+    assert await closed(reader) == b""
+    sender.cancel()
+    writer.close()
+
+
+async def test_a_silent_connection_is_cut_at_the_head_deadline(backend: Any, make_client: Any) -> None:
+    """A connection that never sends a byte is closed by the head deadline, not left to keep-alive."""
+    client = await gateway(make_client, http_keepalive_seconds=120.0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    assert await closed(reader) == b""
+    writer.close()
+
+
+async def test_an_idle_keep_alive_connection_is_closed(backend: Any, make_client: Any) -> None:
+    """After a response, a kept-alive connection that stays idle is closed by the gateway."""
+    client = await gateway(make_client, http_header_timeout_seconds=120.0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(head(client, "GET", "/api/v1/session", {}))
+    response = await closed(reader)
+    assert response.startswith(b"HTTP/1.1 200") and b"Server: ImageTools" in response
+    writer.close()
+
+
+async def test_a_stalled_upload_is_cut_and_stores_nothing(
+    backend: Any, make_client: Any, photo: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An upload whose body stops half-way is disconnected; nothing of it is stored or logged as an error."""
+    client = await gateway(make_client)
+    first = await client.post("/api/v1/images", data={"file": io.BytesIO(photo)}, headers=CSRF)
+    assert first.status == 201
+    body = upload_body(photo)
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(upload_head(client, body, cookie_of(client)) + body[: len(body) // 2])
+    assert await closed(reader) == b""
+    writer.close()
+    assert await image_count(client) == 1
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+
+
+async def test_a_slow_but_steady_upload_succeeds(backend: Any, make_client: Any, photo: bytes) -> None:
+    """An upload spread over several body windows, each bringing more than the minimum rate, is stored."""
+    client = await gateway(make_client)
+    body = upload_body(photo)
+    piece = 4096  # about 40 KiB a second at one piece every 0.1 s: far above the 1 KiB/s floor
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(upload_head(client, body))
+    for start in range(0, len(body), piece):
+        writer.write(body[start : start + piece])
+        await writer.drain()
+        await asyncio.sleep(0.1)
+    assert len(body) // piece * 0.1 > 3 * QUICK["http_body_idle_seconds"]  # it did span several windows
+    response = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+    assert response.startswith(b"HTTP/1.1 201"), response
+    writer.close()
+
+
+async def test_a_long_download_read_slowly_is_not_cut(backend: Any, make_client: Any, photo: bytes) -> None:
+    """A ZIP that takes the client far longer than every limit to read arrives whole."""
+    client = await gateway(make_client)
+    ids = []
+    for _ in range(4):
+        stored = await client.post("/api/v1/images", data={"file": io.BytesIO(photo)}, headers=CSRF)
+        ids.append((await stored.json())["images"][0]["id"])
+    body = json.dumps({"ids": ids}).encode()
+    headers = {
+        "Cookie": cookie_of(client),
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+    }
+    headers["Connection"] = "close"
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port, limit=16 * 1024)
+    writer.write(head(client, "POST", "/api/v1/archive", headers) + body)
+    received = bytearray()
+    async with asyncio.timeout(WAIT * 4):
+        while chunk := await reader.read(16 * 1024):
+            received += chunk
+            await asyncio.sleep(0.05)  # about 300 KiB/s: several seconds for the whole ZIP
+    writer.close()
+    response_head, _, payload = bytes(received).partition(b"\r\n\r\n")
+    assert response_head.startswith(b"HTTP/1.1 200") and b"Transfer-Encoding: chunked" in response_head
+    with zipfile.ZipFile(io.BytesIO(dechunk(payload))) as archive:
+        assert len(archive.namelist()) == 4 and archive.testzip() is None
+
+
+def dechunk(data: bytes) -> bytes:
+    out = bytearray()
+    while data:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += data[:size]
+        data = data[size + 2 :]
+    return bytes(out)
