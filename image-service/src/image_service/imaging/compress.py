@@ -4,19 +4,25 @@ The algorithm, for one output format:
 
 1. **Fit the box first.** The image is shrunk (never enlarged) to fit ``max_width`` x
    ``max_height``. With ``keep_aspect`` false and both sides given it is stretched to exactly
-   that box instead (each side capped at the source's, as the values are maxima). Everything
-   after this works on the small image, which is why a 12 MP photo reaches the email preset in
-   a fraction of a second.
+   that box instead (each side capped at the source's, as the values are maxima). From bytes
+   (``compress_data``, what the service uses) a JPEG is decoded straight to the box
+   (``_shrink``: libvips, DCT scaling down to twice the box, one Lanczos pass), so a 12 MP
+   photo is never expanded in full. Everything after this works on the small image.
 2. **No target:** one encode at ``settings.quality``.
-3. **Lossy with a target** (JPEG, WebP, AVIF): encode at ``settings.quality``; if that fits,
-   done. Otherwise search down for the highest quality that fits with a safeguarded secant
-   method on log(size) over quality (file size grows roughly exponentially with quality): the
-   next quality is extrapolated from the latest encode, with the slope measured from the two
-   latest (the format's typical slope for the first step), aiming 1 % under the target and
-   kept inside the bracket (never below the floor ``FLOOR_QUALITY``, or the requested quality
-   if lower). After three interpolations inside the bracket it bisects. It stops when the
-   highest fitting quality and the lowest failing one are one step apart: 3-5 encodes in
-   practice, and the result is always an encode that was measured to fit.
+3. **Lossy with a target** (JPEG, WebP, AVIF): the highest quality that fits, found first on a
+   sample (``_predict``: full-width strips, 1/8 of the rows, with the target scaled by the
+   pixel share; a sample encode costs 1/8 of a full one and its bytes predict the full file's
+   within a step or two), then at full size starting from that prediction: the predicted
+   quality and the one above it are encoded side by side on the two cores (when the prediction
+   is right, those two encodes are the whole search). Otherwise the search goes on with a
+   safeguarded secant method on log(size) over quality (file size grows roughly exponentially
+   with quality): the next quality is extrapolated from the encode nearest the target, with the
+   slope measured from the two nearest (the format's typical slope before there are two),
+   aiming 1 % under the target and kept inside the bracket (never below the floor
+   ``FLOOR_QUALITY``, or the requested quality if lower). After three interpolations inside the
+   bracket it bisects. It stops when the highest fitting quality and the lowest failing one are
+   one step apart (or the requested quality fits), and the result is always an encode that was
+   measured to fit. The mean number of full-size encodes per preset is in ``make bench``.
 4. **When even the floor misses**, the dimensions shrink and step 3 runs again. The factor is
    estimated from the floor's size (bytes grow about linearly with pixel count, so
    ``sqrt(target / size)``, with a 5 % margin), clamped to [0.5, 0.85] per round, for at most
@@ -30,7 +36,7 @@ The algorithm, for one output format:
    ``target_met=False``.
 
 ``format="auto"`` runs the above for JPEG (PNG when the image has real transparency), WebP and
-AVIF at the same visual quality: WebP takes the JPEG number as is (libwebp's scale was built to
+AVIF side by side, at the same visual quality: WebP takes the JPEG number as is (libwebp's scale was built to
 track libjpeg's, and measured PSNR agrees within ~1 dB above q50) while AVIF's is mapped with
 ``encode.avif_quality_for`` (JPEG 85 → AVIF 58, floor 30 → 25). Without a target the smallest
 file wins. With a target, among the candidates that met it, those with the most pixels and the
