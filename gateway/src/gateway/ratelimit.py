@@ -134,7 +134,11 @@ class RateLimits:
         concurrent = limit.concurrent
         if subject.session is not None:
             yield self._sessions[limit.budget], f"s:{subject.session}", concurrent
-        yield self._addresses[limit.budget], f"a:{subject.address}", concurrent and concurrent * self.factor
+        yield (
+            self._addresses[limit.budget],
+            f"a:{subject.address}",
+            None if concurrent is None else concurrent * self.factor,
+        )
 
     @contextmanager
     def admit(self, limit: Limit, subject: Subject) -> Iterator[None]:
