@@ -147,10 +147,14 @@ async def test_every_answer_is_documented_and_none_is_a_server_error(client: Cli
 
     # In a process of its own: generating cases is CPU work that must not hold this process's
     # GIL while its event loop serves the requests.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
         report = await asyncio.get_running_loop().run_in_executor(pool, _conformance, doc, visitor)
+    finally:
+        await asyncio.to_thread(pool.shutdown)  # the child takes a while to exit: not on the loop
 
     operations = sum(len(methods) for methods in doc["paths"].values())
+    print(f"schemathesis: {report.cases} cases over {operations} operations, {len(report.failures)} failed")
     assert report.cases >= operations * EXAMPLES[GenerationMode.POSITIVE] // 2
     assert not report.failures, f"{len(report.failures)} of {report.cases} cases:\n" + "\n".join(
         report.failures
