@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.routes import ROUTES
 from gateway.settings import GatewaySettings
 from imagetools_common.testing import media
+from imagetools_common.testing.hostile import HostileFile, hostile_images
 
 CRLF = b"\r\n"
 
@@ -698,4 +700,33 @@ async def test_hostile_requests_are_refused_cleanly(
             problems.append(f"{attack.name}: {problem}")
     assert not problems, "\n".join(problems)
     assert await state(client) == before
+    assert not (logged := log_problems(caplog.records)), "\n".join(logged)
+
+
+@pytest.fixture(scope="module")
+def hostile_files() -> list[HostileFile]:
+    """Built before the test starts: making the bombs and animations takes seconds of CPU."""
+    return hostile_images()
+
+
+async def test_hostile_images_upload_as_an_image_or_a_4xx(
+    backend: Any, make_client: Any, hostile_files: list[HostileFile], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each file of the hostile image corpus uploads as 201 or a 4xx JSON error; no 5xx, no error logged."""
+    client: Client = await make_client(**UNLIMITED)
+    caplog.set_level(logging.INFO)
+    problems: list[str] = []
+    for hostile in hostile_files:
+        form = aiohttp.FormData()
+        form.add_field(
+            "file", hostile.data, filename=hostile.filename, content_type="application/octet-stream"
+        )
+        response = await client.post("/api/v1/images", data=form, headers=CSRF)
+        body = await response.json()
+        if response.status == 201:
+            for image in body["images"]:  # keep the session under its image limit
+                assert (await client.delete(f"/api/v1/images/{image['id']}", headers=CSRF)).status == 204
+        elif not (400 <= response.status < 500 and body["error"]["message"]):
+            problems.append(f"{hostile.category}/{hostile.name}: {response.status} {body}")
+    assert not problems, "\n".join(problems)
     assert not (logged := log_problems(caplog.records)), "\n".join(logged)

@@ -198,3 +198,28 @@ def dechunk(data: bytes) -> bytes:
         out += data[:size]
         data = data[size + 2 :]
     return bytes(out)
+
+
+async def test_a_client_hanging_up_mid_upload_is_not_an_error(
+    backend: Any, make_client: Any, photo: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A browser closed mid-upload stores nothing, and the log has no error, traceback or 500 for it."""
+    client = await gateway(make_client, http_body_idle_seconds=60.0)
+    first = await client.post("/api/v1/images", data={"file": io.BytesIO(photo)}, headers=CSRF)
+    assert first.status == 201
+    server = client.server.handler
+    before = len(server.connections)
+    body = upload_body(photo)
+    _, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(upload_head(client, body, cookie_of(client)) + body[: len(body) // 2])
+    await writer.drain()
+    async with asyncio.timeout(WAIT):
+        while len(server.connections) <= before:  # noqa: ASYNC110 - no event for "the gateway accepted it"
+            await asyncio.sleep(0.02)
+    writer.close()
+    async with asyncio.timeout(WAIT):
+        while len(server.connections) > before:  # noqa: ASYNC110 - the connection's handler has finished
+            await asyncio.sleep(0.02)
+    assert await image_count(client) == 1
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert not [r for r in caplog.records if r.name == "gateway.access" and "'status': 500" in str(r.msg)]

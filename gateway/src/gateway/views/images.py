@@ -35,6 +35,7 @@ MAX_BOUNDARY = 70  # RFC 2046
 # cut short, part headers it cannot parse.
 FRAMING_ERRORS = (ValueError, HttpProcessingError)
 REST_OF_BODY = "(the rest of the upload)"
+EXTRA_PARTS = 20
 
 
 class ImageView(contract.ImageInfo):
@@ -129,15 +130,26 @@ async def _multipart(request: web.Request) -> MultipartReader:
     return await request.multipart()
 
 
-async def _next_file(reader: MultipartReader) -> BodyPartReader | None:
-    """The next part named ``file`` (other parts are read past); 400 when the framing is broken."""
-    try:
-        while (part := await reader.next()) is not None:
-            if isinstance(part, BodyPartReader) and part.name == "file":
-                return part
-        return None
-    except FRAMING_ERRORS as error:
-        raise _malformed(error) from None
+class _FileParts:
+    """The body's ``file`` parts one at a time (others are read past); 400 for broken framing.
+
+    Parts are counted: a body of thousands of tiny parts would keep the event loop parsing.
+    """
+
+    def __init__(self, reader: MultipartReader, max_parts: int) -> None:
+        self._reader, self._max_parts, self._seen = reader, max_parts, 0
+
+    async def next(self) -> BodyPartReader | None:
+        try:
+            while (part := await self._reader.next()) is not None:
+                self._seen += 1
+                if self._seen > self._max_parts:
+                    raise BadRequest(f"an upload has at most {self._max_parts} parts")
+                if isinstance(part, BodyPartReader) and part.name == "file":
+                    return part
+            return None
+        except FRAMING_ERRORS as error:
+            raise _malformed(error) from None
 
 
 def _malformed(error: Exception) -> BadRequest:
@@ -161,6 +173,8 @@ async def _read_capped(part: BodyPartReader, limit: int, filename: str) -> bytes
                 details={"max_upload_mb": limit // (1024 * 1024)},
             )
         chunks.append(chunk)
+    if not part.at_eof():  # the body ended before this part's boundary: a cut file is not stored
+        raise _malformed(EOFError())
     return b"".join(chunks)
 
 
@@ -190,10 +204,11 @@ async def upload_images(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     stored: list[ImageView] = []
     refused: list[tuple[str, DomainError]] = []
-    reader = await _multipart(request)
+    # Room for other form fields beside the files a session may hold.
+    files = _FileParts(await _multipart(request), settings.max_images_per_session + EXTRA_PARTS)
     while True:
         try:
-            part = await _next_file(reader)
+            part = await files.next()
         except BadRequest as error:
             refused.append((REST_OF_BODY, error))
             break
