@@ -311,6 +311,24 @@ async def test_openapi_documents_every_route(client: Client) -> None:
     assert "ErrorBody" in spec["components"]["schemas"]
     delete = spec["paths"]["/api/v1/session"]["delete"]
     assert any(p["name"] == "X-Requested-With" for p in delete["parameters"])
+    # What follows from a route's shape is stated without being listed by hand.
+    operations = [op for methods in spec["paths"].values() for op in methods.values()]
+    for op in operations:
+        if "requestBody" in op:
+            assert {"400", "403", "413", "415", "422"} <= set(op["responses"]), op["operationId"]
+        if "x-rate-limit" in op:
+            assert "Retry-After" in op["responses"]["429"]["headers"], op["operationId"]
+    setting = spec["paths"]["/api/v1/settings/{key}"]["put"]["parameters"][0]
+    assert setting["schema"]["pattern"] == r"^ui\.[a-z0-9_.\-]{1,60}$"
+    content = spec["paths"]["/api/v1/images/{image_id}/content"]["get"]
+    assert [p["name"] for p in content["parameters"]] == [
+        "image_id",
+        "version",
+        "original",
+        "download",
+        "If-None-Match",
+    ]
+    assert content["parameters"][0]["schema"]["format"] == "uuid" and "304" in content["responses"]
 
 
 async def test_docs_page_uses_only_local_assets(client: Client) -> None:
