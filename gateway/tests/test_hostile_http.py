@@ -49,6 +49,8 @@ class Attack:
     may_close: bool = False
     # aiohttp's own HTTP parser answers these (text/plain 400), before any of our code runs.
     parser_error: bool = False
+    # A hostile X-Request-ID the gateway must replace, never echo.
+    request_id: str = ""
 
 
 @dataclass
@@ -381,7 +383,8 @@ def headers(t: Target) -> Iterator[Attack]:
         ("unicode", "é" * 20),
         ("json", '{"a":1}'),
     ]:
-        yield Attack(f"request-id-{name}", request(t, "GET", "/api/v1/images", {"X-Request-ID": value}))
+        attack = request(t, "GET", "/api/v1/images", {"X-Request-ID": value})
+        yield Attack(f"request-id-{name}", attack, request_id=value)
     yield Attack(
         "header-over-8kb", request(t, "GET", "/api/v1/images", {"X-Big": "x" * 20_000}), parser_error=True
     )
@@ -666,6 +669,9 @@ def problems_with(attack: Attack, reply: Reply | None) -> str | None:
         return None if attack.may_close else "hung up without an answer"
     if reply.status >= 500:
         return f"answered {reply.status}: {reply.body[:300]!r}"
+    echoed = (reply.headers.get("x-request-id", ""), reply.body.decode("latin-1"))
+    if attack.request_id and any(attack.request_id in text for text in echoed):
+        return "echoed the hostile request id"
     if "aiohttp" in reply.headers.get("server", "") or "python" in reply.headers.get("server", "").lower():
         return f"Server header names the software: {reply.headers['server']}"
     # 416 is a byte-range answer (with Content-Range), not an error of the API.
