@@ -223,6 +223,71 @@ async def test_no_version_holds_the_location_unless_the_session_keeps_it(
     ]
 
 
+async def set_keep(rpc: RpcClient, session_id: UUID, keep: bool) -> None:
+    await rpc.call(contract.PRIVACY_SET, contract.PrivacyUpdate(session_id=session_id, keep_location=keep))
+
+
+def gps_of(data: bytes) -> dict[int, object]:
+    return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(media.GPS_IFD))
+
+
+async def test_keeping_switched_on_after_the_upload_brings_the_originals_location_back(
+    rpc: RpcClient, session_id: UUID
+) -> None:
+    """Keeping applies to versions made after it changes, though version 1 was stored without the location."""
+    photo = media.jpeg(media.photo(400, 300), exif=media.camera_exif())
+    info = await upload(rpc, session_id, photo)
+    ref = contract.ImageRef(session_id=session_id, image_id=info.id)
+    compressed = await apply(rpc, session_id, info.id, contract.CompressOp(preset="web"))
+    assert not compressed.current.has_location
+    assert not location_in(await current_bytes(rpc, session_id, info.id))
+
+    await set_keep(rpc, session_id, True)
+    shown = (await rpc.call(contract.METADATA, ref)).gps
+    assert shown is None  # the current version, made while keeping was off, still holds none
+    made: list[object] = [
+        contract.RotateOp(degrees=90), contract.ConvertOp(format="png"), contract.ConvertOp(format="webp"),
+        contract.CompressOp(preset="web"), contract.ResizeOp(width=200),
+    ]  # fmt: skip
+    for op in made:
+        version = await apply(rpc, session_id, info.id, op)
+        body = await current_bytes(rpc, session_id, info.id)
+        assert version.current.has_location and gps_of(body) == gps_of(photo), op
+        gps = (await rpc.call(contract.METADATA, ref)).gps
+        assert gps is not None and (gps.latitude, gps.longitude) == (48.858233, 2.2945), op
+        assert Image.open(io.BytesIO(body)).getexif().get(0x010F) == "Apple", op  # the camera is kept
+
+    # An explicit strip wins while keeping is on.
+    stripped = await apply(rpc, session_id, info.id, contract.StripMetadataOp(what="gps"))
+    assert not stripped.current.has_location
+    assert not location_in(await current_bytes(rpc, session_id, info.id))
+
+    await set_keep(rpc, session_id, False)
+    flipped = await apply(rpc, session_id, info.id, contract.FlipOp(direction="vertical"))
+    assert not flipped.current.has_location
+    assert not location_in(await current_bytes(rpc, session_id, info.id))
+    assert [v.has_location for v in flipped.versions] == [False, False] + [True] * len(made) + [False, False]
+    assert await current_bytes(rpc, session_id, info.id, kind="original") == photo
+
+
+async def test_an_ai_edit_carries_the_location_only_while_the_session_keeps_it(
+    rpc: RpcClient, session_id: UUID
+) -> None:
+    """A version made elsewhere holds no metadata of its own; keeping gives it the original's location."""
+    photo = media.jpeg(media.photo(320, 240), exif=media.camera_exif())
+    info = await upload(rpc, session_id, photo)
+    edited = media.encoded(media.photo(320, 240), "PNG")
+    header = contract.AddVersionHeader(
+        session_id=session_id, image_id=info.id, based_on=1, operation="ai_edit", params={}
+    )
+    made = await rpc.send(contract.ADD_VERSION, header, edited)
+    assert not made.current.has_location
+    await set_keep(rpc, session_id, True)
+    made = await rpc.send(contract.ADD_VERSION, header.model_copy(update={"based_on": 2}), edited)
+    assert made.current.has_location
+    assert gps_of(await current_bytes(rpc, session_id, info.id)) == gps_of(photo)
+
+
 # The hostile corpus ----------------------------------------------------------------------------
 
 

@@ -194,7 +194,13 @@ class Images:
             _, _, current_thumbnail = await self._repo.version_data(
                 request.session_id, request.image_id, source.number, "thumbnail"
             )
-        version = await self.cpu(self._run, op, data, source, settings, current_thumbnail)
+        # Stripping wins over keeping: a strip never gets the location back.
+        gps = (
+            None
+            if isinstance(op, contract.StripMetadataOp)
+            else await self.kept_location(request.session_id, record)
+        )
+        version = await self.cpu(self._run, op, data, source, settings, current_thumbnail, gps)
         return await self.store(
             request.session_id, request.image_id, based_on=record.current_version, version=version,
             once=once, remedy="choose a lossy format or make the image smaller first",
@@ -244,8 +250,9 @@ class Images:
         source: VersionRow,
         settings: contract.CompressionSettings | None,
         current_thumbnail: bytes | None,
+        gps: metadata.Location | None,
     ) -> NewVersion:
-        """One operation on one version's bytes, entirely in a worker thread."""
+        """One operation on one version's bytes, entirely in a worker thread; ``gps`` goes into its EXIF."""
         params = op.model_dump(exclude={"type"}, exclude_none=True)
         if isinstance(op, contract.StripMetadataOp):
             stripped = metadata.strip(data, contract.ImageFormat(source.format), op.what)
@@ -259,24 +266,25 @@ class Images:
             assert settings is not None
             params["settings"] = settings.model_dump()
             # Decoded straight to the settings' box: a 12 MP photo is never expanded in full.
-            body, outcome = compress.compress_data(data, settings, max_pixels=self._settings.max_pixels)
+            body, outcome = compress.compress_data(
+                data, settings, max_pixels=self._settings.max_pixels, gps=gps
+            )
             fmt, compression = outcome.format, outcome.model_dump()
             # The thumbnail shows the compressed result itself (small by now), artefacts and all.
             shown = decode(body, max_pixels=self._settings.max_pixels).image
         else:
             decoded = decode(data, max_pixels=self._settings.max_pixels)
+            exif = metadata.with_location(decoded.exif, gps)
             if isinstance(op, contract.ConvertOp):
                 fmt, shown = op.format, decoded.image
                 body = encode.encode(
-                    shown, fmt, quality=op.quality, exif=decoded.exif, icc_profile=decoded.icc_profile,
+                    shown, fmt, quality=op.quality, exif=exif, icc_profile=decoded.icc_profile,
                     like=decoded if fmt == decoded.format.value else None, background=op.background,
                 )  # fmt: skip
             else:
                 fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
                 # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
-                body = encode.encode(
-                    shown, fmt, exif=decoded.exif, icc_profile=decoded.icc_profile, like=decoded
-                )
+                body = encode.encode(shown, fmt, exif=exif, icc_profile=decoded.icc_profile, like=decoded)
         return NewVersion(
             operation=op.type,
             params=params,
@@ -287,6 +295,17 @@ class Images:
             thumbnail=thumbnail.thumbnail(shown),
             compression=compression,
         )
+
+    async def kept_location(self, session_id: UUID, record: ImageRecord) -> metadata.Location | None:
+        """The original's location while the session keeps locations, for the version about to be made.
+
+        Version 1 lost it when keeping was off, so it comes from the original upload, never from
+        the source version: switching keeping on after uploading applies to the next edit.
+        """
+        if not record.original_has_location or not await self._repo.keep_location(session_id):
+            return None
+        _, original = await self._repo.original(session_id, record.id)
+        return await self.cpu(metadata.location, original)
 
     async def undo(self, step: contract.HistoryStep) -> contract.ImageInfo:
         once = keyed_once(contract.UNDO.subject, step)
@@ -304,23 +323,30 @@ class Images:
 
     async def add_version(self, header: contract.AddVersionHeader, data: bytes) -> contract.ImageInfo:
         """A version made elsewhere (an AI edit): decoded and re-encoded here, never stored as sent."""
-        version = await self.cpu(self._made_elsewhere, header, data)
+        gps = await self.kept_location(
+            header.session_id, await self._repo.get(header.session_id, header.image_id)
+        )
+        version = await self.cpu(self._made_elsewhere, header, data, gps)
         return await self.store(
             header.session_id, header.image_id, based_on=header.based_on, version=version, once=None,
             remedy="ask for a smaller image",
         )  # fmt: skip
 
-    def _made_elsewhere(self, header: contract.AddVersionHeader, data: bytes) -> NewVersion:
+    def _made_elsewhere(
+        self, header: contract.AddVersionHeader, data: bytes, gps: metadata.Location | None
+    ) -> NewVersion:
         max_pixels = self._settings.max_pixels
         header_only = open_image(data, max_pixels=max_pixels)
-        # Re-encoding drops whatever else the bytes carried (metadata, trailing data, polyglots).
+        # Re-encoding drops whatever else the bytes carried (metadata, trailing data, polyglots);
+        # the only metadata written is the original's location, when the session keeps it.
         fmt: contract.OutputFormat = "png"
         if header_only.format in ("JPEG", "MPO", "WEBP"):
             fmt = "webp" if header_only.format == "WEBP" else "jpeg"
         # The budget on the header's size (a model may upscale), before any pixel is decoded.
         budget.check(budget.Output(*header_only.size, fmt), max_pixels)
         decoded = decode(data, max_pixels=max_pixels)
-        body = encode.encode(decoded.image, fmt, quality=92 if fmt != "png" else None)
+        exif = metadata.with_location(None, gps)
+        body = encode.encode(decoded.image, fmt, quality=92 if fmt != "png" else None, exif=exif)
         return NewVersion(
             operation=header.operation, params=dict(header.params), format=fmt, width=decoded.width,
             height=decoded.height, data=body, thumbnail=thumbnail.thumbnail(decoded.image),

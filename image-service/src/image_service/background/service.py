@@ -29,7 +29,7 @@ from image_service.background import models as catalogue
 from image_service.background import removal
 from image_service.background.models import LoadedModel, ModelState, Timing
 from image_service.images import Images, keyed_once, replayed
-from image_service.imaging import budget, thumbnail
+from image_service.imaging import budget, metadata, thumbnail
 from image_service.imaging.decode import decode
 from image_service.repo import ImageRepo, NewVersion
 from image_service.settings import ImageSettings
@@ -79,6 +79,7 @@ class BackgroundRemoval:
         # The replica's one worker pool, and the path every new version takes into storage.
         self._cpu = images.cpu
         self._store = images.store
+        self._kept_location = images.kept_location
         self._state = ModelState(loaded={}, default=None, problems=["models not loaded yet"])
         self._running = asyncio.Semaphore(1)
         self._admitted = 0
@@ -179,6 +180,7 @@ class BackgroundRemoval:
         budget.planned(op, source.width, source.height, source.format, self._settings.max_pixels)
         if isinstance(op.background, contract.ImageBackground):
             await self._backdrop_exists(request.session_id, op.background.image_id)
+        gps = await self._kept_location(request.session_id, record)
         job = Job(request.operation_id)
         if job.operation_id is not None:
             if job.operation_id in self._cancelled:  # the cancel overtook its request
@@ -188,7 +190,7 @@ class BackgroundRemoval:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._settings.bg_timeout_seconds):
-                version = await self._queued(job, model, source.width * source.height / 1e6, request)
+                version = await self._queued(job, model, source.width * source.height / 1e6, request, gps)
         except TimeoutError:
             job.stop.set()
             seconds = self._settings.bg_timeout_seconds
@@ -225,7 +227,12 @@ class BackgroundRemoval:
         return max(1, math.ceil(each * self._admitted))
 
     async def _queued(
-        self, job: Job, model: LoadedModel, megapixels: float, request: contract.ApplyRequest
+        self,
+        job: Job,
+        model: LoadedModel,
+        megapixels: float,
+        request: contract.ApplyRequest,
+        gps: metadata.Location | None,
     ) -> NewVersion:
         """Wait for this replica's single removal slot (or 429), then run in the worker pool."""
         if self._admitted >= 1 + self._settings.bg_queue_size:
@@ -250,7 +257,7 @@ class BackgroundRemoval:
                 _, _, backdrop = await self._repo.version_data(
                     request.session_id, op.background.image_id, None, "data"
                 )
-            work = asyncio.ensure_future(self._cpu(self._work, model, op, data, backdrop, job))
+            work = asyncio.ensure_future(self._cpu(self._work, model, op, data, backdrop, job, gps))
         except BaseException:
             self._admitted -= 1
             self._running.release()
@@ -271,10 +278,11 @@ class BackgroundRemoval:
         data: bytes,
         backdrop_data: bytes | None,
         job: Job,
+        gps: metadata.Location | None,
     ) -> NewVersion:
         """Everything CPU-bound, in a worker thread; ``job.check`` between stages."""
         try:
-            return self._cut_out(model, op, data, backdrop_data, job)
+            return self._cut_out(model, op, data, backdrop_data, job, gps)
         finally:
             catalogue.release_memory()
 
@@ -285,6 +293,7 @@ class BackgroundRemoval:
         data: bytes,
         backdrop_data: bytes | None,
         job: Job,
+        gps: metadata.Location | None,
     ) -> NewVersion:
         started = time.perf_counter()
         decoded = decode(data, max_pixels=self._settings.max_pixels)
@@ -300,7 +309,10 @@ class BackgroundRemoval:
             lambda: (removal.encode_mask(cutout.mask), thumbnail.thumbnail(cutout.image))
         )
         body = removal.encode_result(
-            cutout.image, op.format, exif=decoded.exif, icc_profile=decoded.icc_profile
+            cutout.image,
+            op.format,
+            exif=metadata.with_location(decoded.exif, gps),
+            icc_profile=decoded.icc_profile,
         )
         mask_png, thumb = extras.result()
         version = NewVersion(

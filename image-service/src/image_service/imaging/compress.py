@@ -61,7 +61,7 @@ from PIL import Image
 
 from imagetools_common.contracts.image import CompressionOutcome, CompressionSettings, OutputFormat
 
-from . import modes
+from . import metadata, modes
 from .budget import compressed_size, fits
 from .decode import decode
 from .encode import avif_quality_for, encode
@@ -128,11 +128,15 @@ class _Attempt:
 
 
 def compress_data(
-    data: bytes, settings: CompressionSettings, *, max_pixels: int
+    data: bytes, settings: CompressionSettings, *, max_pixels: int, gps: metadata.Location | None = None
 ) -> tuple[bytes, CompressionOutcome]:
-    """Decode an encoded image straight to the settings' box (see ``_shrink``), then compress it."""
+    """Decode an encoded image straight to the settings' box (see ``_shrink``), then compress it.
+
+    ``gps`` becomes the result's location (the session keeps locations; see ``Images``).
+    """
     decoded = decode(data, max_pixels=max_pixels, shrink_to=lambda w, h: compressed_size(w, h, settings))
-    return compress(decoded.image, settings, exif=decoded.exif, icc_profile=decoded.icc_profile)
+    exif = metadata.with_location(decoded.exif, gps)
+    return compress(decoded.image, settings, exif=exif, icc_profile=decoded.icc_profile)
 
 
 def compress(

@@ -281,6 +281,46 @@ def has_location(data: bytes) -> bool:
         return True  # more XMP GPS properties than we are willing to look at: assume the worst
 
 
+Location = dict[int, Any]
+"""An EXIF GPS directory (tag → value), as Pillow reads and writes it."""
+
+
+def location(data: bytes) -> Location | None:
+    """The file's EXIF GPS directory, or None without one (never raises).
+
+    XMP GPS properties are not carried over: re-encoded versions hold no XMP at all.
+    """
+    try:
+        gps = open_image(data).getexif().get_ifd(_GPS_IFD)
+    except Exception:
+        log.debug("metadata unreadable while reading the location", exc_info=True)
+        return None
+    return dict(gps) or None
+
+
+def with_location(exif: bytes | None, gps: Location | None) -> bytes | None:
+    """``exif`` (bytes for an encoder) with ``gps`` as its GPS directory; the rest is kept.
+
+    EXIF that Pillow cannot rewrite gives way to the location alone, which is what was asked for.
+    """
+    if not gps:
+        return exif
+    merged = Image.Exif()
+    try:
+        if exif:
+            merged.load(exif)
+            if _EXIF_IFD in merged:  # sub-directories load lazily; only touched ones are written back
+                merged.get_ifd(_EXIF_IFD)
+        merged.get_ifd(_GPS_IFD).clear()
+        merged.get_ifd(_GPS_IFD).update(gps)
+        return merged.tobytes()
+    except Exception:
+        log.debug("EXIF unwritable with the location; writing the location alone", exc_info=True)
+        alone = Image.Exif()
+        alone.get_ifd(_GPS_IFD).update(gps)
+        return alone.tobytes()
+
+
 def _located(image: Image.Image, exif: Image.Exif) -> bool:
     return _GPS_IFD in exif or _xmp.has_gps(image.info.get("xmp"))
 
