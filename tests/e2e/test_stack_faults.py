@@ -124,7 +124,7 @@ async def under_load(
         for user in users:
             await user.close()
     print(
-        f"\n{fault.__name__} x{times}: statuses {dict(tally.by_status)}, (checked, lost, duplicated) {totals}"
+        f"\n{fault.__qualname__} x{times}: statuses {dict(tally.by_status)}, (checked, lost, dup.) {totals}"
     )
     return tally, totals
 
