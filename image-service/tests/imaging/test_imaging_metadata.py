@@ -14,7 +14,7 @@ from pixels import opened
 
 from image_service.imaging import _exif, _xmp
 from image_service.imaging.decode import decode
-from image_service.imaging.metadata import read_metadata, strip
+from image_service.imaging.metadata import location, read_metadata, strip, with_location
 from imagetools_common.contracts.image import ImageFormat
 from imagetools_common.errors import ValidationFailed
 
@@ -374,3 +374,30 @@ def test_xmp_blanking_keeps_length() -> None:
     blanked = _xmp.blank_gps(packet)
     assert len(blanked) == len(packet) and not _xmp.has_gps(blanked) and b'dc:x="y"' in blanked
     assert len(_xmp.blank(400)) == 400 and _xmp.blank(400).endswith(b'<?xpacket end="w"?>')
+
+
+# Carrying a location into a re-encode ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "AVIF"])
+def test_a_kept_location_joins_the_other_exif_on_encode(
+    fmt: str, sample: Image.Image, encode_as: Save, phone_jpeg: bytes
+) -> None:
+    """The original's GPS directory is written beside the EXIF a version already carries."""
+    camera = Image.Exif()
+    camera[0x010F] = "Canon"
+    gps = location(phone_jpeg)
+    assert gps
+    saved = encode_as(sample, fmt, exif=with_location(camera.tobytes(), gps))
+    assert gps_directory(saved) == gps_directory(phone_jpeg)
+    assert read_metadata(saved).camera == "Canon"
+    assert read_metadata(saved).gps == read_metadata(phone_jpeg).gps
+
+
+def test_no_location_changes_nothing_and_unreadable_exif_gives_the_location_alone(
+    sample: Image.Image, encode_as: Save, phone_jpeg: bytes
+) -> None:
+    assert location(encode_as(sample, "JPEG")) is None
+    assert with_location(b"Exif\x00\x00MM", None) == b"Exif\x00\x00MM"
+    gps = location(phone_jpeg)
+    assert gps_directory(encode_as(sample, "PNG", exif=with_location(b"Exif\x00\x00junk", gps))) == gps
