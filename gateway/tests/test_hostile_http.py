@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway.http import MAX_JSON_DEPTH, json_too_deep
 from gateway.routes import ROUTES
 from gateway.settings import GatewaySettings
 from imagetools_common.testing import media
@@ -736,3 +737,13 @@ async def test_hostile_images_upload_as_an_image_or_a_4xx(
             problems.append(f"{hostile.category}/{hostile.name}: {response.status} {body}")
     assert not problems, "\n".join(problems)
     assert not (logged := log_problems(caplog.records)), "\n".join(logged)
+
+
+def test_json_depth_counts_only_real_nesting() -> None:
+    """Brackets inside strings (escaped quotes included) do not nest; unclosed openers do."""
+    assert not json_too_deep(b'{"a": "' + b"[" * 500 + b'"}')
+    assert not json_too_deep(b'["\\"' + b"[" * 500 + b'"]')
+    assert not json_too_deep(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
+    assert json_too_deep(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
+    assert json_too_deep(b'{"a":' * (MAX_JSON_DEPTH + 1))
+    assert json_too_deep(b'["\\\\"' + b",[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH + b"]")
