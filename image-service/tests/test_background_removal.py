@@ -211,6 +211,19 @@ async def test_each_background_kind(rpc: RpcClient) -> None:
     )
 
 
+async def test_a_cut_out_carries_the_originals_location_once_the_session_keeps_it(rpc: RpcClient) -> None:
+    """Keeping switched on after the upload: the cut-out gets the original's GPS, which version 1 lost."""
+    session_id = await new_session(rpc)
+    photo = media.jpeg(Image.fromarray(skdata.chelsea()), exif=media.camera_exif())
+    cat = await upload(rpc, session_id, photo, "cat.jpg")
+    assert cat.original_has_location and not cat.current.has_location
+    await rpc.call(contract.PRIVACY_SET, contract.PrivacyUpdate(session_id=session_id, keep_location=True))
+    cut = await remove(rpc, session_id, cat.id)
+    assert cut.current.operation == "remove_background" and cut.current.has_location
+    kept = (await current(rpc, session_id, cat.id)).getexif().get_ifd(media.GPS_IFD)
+    assert dict(kept) == dict(opened(photo).getexif().get_ifd(media.GPS_IFD))
+
+
 async def test_greyscale_cmyk_sixteen_bit_and_transparent_inputs(rpc: RpcClient) -> None:
     """Any decodable input works; what was already transparent stays transparent."""
     session_id = await new_session(rpc)
