@@ -258,6 +258,16 @@ def multipart(t: Target) -> Iterator[Attack]:
         ),
     )
     yield Attack(
+        "body-gzip-not-gzip",
+        request(
+            t,
+            "POST",
+            "/api/v1/images",
+            {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Encoding": "gzip"},
+            b"\x1f\x8bnot gzip at all",
+        ),
+    )
+    yield Attack(
         "gzip-part",
         upload(
             t,
@@ -300,6 +310,17 @@ def query_values(t: Target) -> Iterator[Attack]:
     yield Attack("image-id-not-uuid", request(t, "GET", "/api/v1/images/%00%ff/content"))
     yield Attack("image-id-10kb", request(t, "GET", "/api/v1/images/" + "a" * 7000))
     yield Attack("profile-id-10kb", request(t, "DELETE", "/api/v1/profiles/" + "p" * 7000))
+    yield Attack("profile-id-nul", request(t, "DELETE", "/api/v1/profiles/a%00b"))
+    yield Attack(
+        "profile-id-nul-update",
+        request(
+            t,
+            "PUT",
+            "/api/v1/profiles/a%00b",
+            {"Content-Type": "application/json"},
+            b'{"name": "n", "settings": {"quality": 80}}',
+        ),
+    )
     yield Attack("setting-key-hostile", request(t, "GET", "/api/v1/settings/ui.%00%0d%0a"))
     yield Attack("query-repeated", request(t, "GET", f"{base}/content?" + "&".join(["version=1"] * 500)))
 
@@ -345,8 +366,30 @@ def json_bodies(t: Target) -> Iterator[Attack]:
             ),
         )
         yield Attack(
+            f"{name}-escaped-nul",
+            request(t, method, url, json_type, b'{"value": {"k\\u0000": "\\u0000"}, "name": "a\\u0000"}'),
+        )
+        yield Attack(
+            f"{name}-deflate-not-deflate",
+            request(t, method, url, {**json_type, "Content-Encoding": "deflate"}, b'{"value": 1}'),
+        )
+        yield Attack(
             f"{name}-lone-surrogate",
             request(t, method, url, json_type, b'{"value": "\\ud800", "message": "\\udfff"}'),
+        )
+
+    # NUL in free text bound for a PostgreSQL column (text and jsonb cannot hold it).
+    profile = b'{"name": "a\\u0000b", "settings": {"quality": 80}}'
+    for method, path, body in [
+        ("POST", "/api/v1/profiles", profile),
+        ("PUT", "/api/v1/profiles/custom", profile),
+        ("PUT", "/api/v1/settings/ui.theme", b'{"value": {"k\\u0000": ["\\u0000"]}}'),
+        ("POST", f"/api/v1/images/{t.image_id}/chat", b'{"message": "hi\\u0000"}'),
+        ("POST", f"/api/v1/images/{t.image_id}/ai-edit", b'{"instruction": "hi\\u0000"}'),
+    ]:
+        name = f"{method}-{path}".replace("/api/v1/", "").replace("/", "-")
+        yield Attack(
+            f"{name}-nul-in-text", request(t, method, path, {"Content-Type": "application/json"}, body)
         )
 
 

@@ -51,3 +51,16 @@ def test_setting_values_are_bounded() -> None:
     with pytest.raises(ValidationFailed) as caught:
         core.check_setting_value("a" * 20_000)
     assert caught.value.details == {"field": "value"}
+
+
+@pytest.mark.parametrize("value", ["a\x00b", {"k\x00": 1}, ["\\\x00"]])
+def test_setting_values_never_hold_nul(value: object) -> None:
+    """PostgreSQL's jsonb cannot store NUL: refused as the client's error, not a database failure."""
+    with pytest.raises(ValidationFailed) as caught:
+        core.check_setting_value(value)  # type: ignore[arg-type]
+    assert caught.value.details == {"field": "value"}
+
+
+def test_an_escaped_backslash_before_u0000_is_not_nul() -> None:
+    """The text ``\\u0000`` (a backslash, then u0000) is plain characters and may be stored."""
+    core.check_setting_value(["\\u0000", {"k": "\\\\u0000"}])

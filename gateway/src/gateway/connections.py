@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from gateway import keys
 from gateway.settings import GatewaySettings
@@ -164,6 +164,10 @@ class GuardedRequestHandler(RequestHandler):
             log.info(
                 "refused a malformed request", status=error.code, reason=error.message.split("\n")[0][:200]
             )
+            return
+        if isinstance(error, RequestPayloadError):
+            # The rest of an undecodable body, read after the 400 (aiohttp drains what is left).
+            log.info("dropped an undecodable request body")
             return
         super().log_exception(*args, **kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from gateway import keys
 from gateway.cookies import apply_cookie
@@ -71,6 +72,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(
             exc.status, _HTTP_CODES.get(exc.status, "http_error"), message, request_id, headers
         )
+    except RequestPayloadError as error:
+        # aiohttp could not decode the body (a Content-Encoding that does not match its bytes):
+        # the client's mistake, like any other malformed body.
+        log.info("refused an undecodable body", reason=str(error).split("\n")[-1].strip()[:200])
+        return error_response(400, "bad_request", "the request body could not be decoded", request_id)
     except ConnectionResetError:
         if request.transport is not None and not request.transport.is_closing():
             log.exception("unhandled error")

@@ -16,6 +16,9 @@ TOKEN_BYTES = 32  # 256 bits: far past the 128-bit floor for self-made session i
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{43}")  # base64url of 32 bytes, unpadded
 TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_SETTING_BYTES = 16 * 1024
+# A \u0000 escape not itself escaped (an even run of backslashes before it): PostgreSQL's jsonb
+# cannot store the NUL character, so it is refused here rather than failing in the database.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def new_token() -> str:
@@ -44,8 +47,13 @@ def needs_touch(last_seen_at: datetime, now: datetime) -> bool:
 
 
 def check_setting_value(value: JsonValue) -> None:
-    size = len(json.dumps(value, separators=(",", ":")).encode())
+    encoded = json.dumps(value, separators=(",", ":"))
+    size = len(encoded.encode())
     if size > MAX_SETTING_BYTES:
         raise ValidationFailed(
             f"setting value is {size} bytes; the limit is {MAX_SETTING_BYTES}", details={"field": "value"}
+        )
+    if _ESCAPED_NUL.search(encoded):
+        raise ValidationFailed(
+            "setting value: the NUL character cannot be stored", details={"field": "value"}
         )

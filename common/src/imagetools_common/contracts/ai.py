@@ -20,7 +20,7 @@ from uuid import UUID
 from pydantic import Field
 
 from imagetools_common import __version__
-from imagetools_common.contracts.base import Empty, Endpoint, ServiceSpec, StreamEndpoint, WireModel
+from imagetools_common.contracts.base import NO_NUL, Empty, Endpoint, ServiceSpec, StreamEndpoint, WireModel
 from imagetools_common.contracts.image import ImageInfo
 from imagetools_common.contracts.session import SessionRef
 
@@ -88,7 +88,7 @@ class ImageChat(WireModel):
 class ChatRequest(WireModel):
     session_id: UUID
     image_id: UUID
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE, pattern=NO_NUL)
     model: str | None = Field(None, pattern=MODEL_ID, description="Default: the session's chat model")
 
 
@@ -108,7 +108,7 @@ class ChatDone(WireModel):
 class EditRequest(WireModel):
     session_id: UUID
     image_id: UUID
-    instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION)
+    instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION, pattern=NO_NUL)
     model: str | None = Field(None, pattern=MODEL_ID, description="Default: the session's edit model")
 
 

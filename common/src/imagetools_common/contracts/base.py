@@ -18,6 +18,10 @@ class Empty(WireModel):
     """A request or reply that carries nothing."""
 
 
+# Free text bound for a PostgreSQL column (text and jsonb cannot hold the NUL character): refused
+# at the edge as invalid input (422) rather than failing in the database.
+NO_NUL = r"^[^\x00]*$"
+
 # What an idempotency key may look like: a UUID, a ULID, or the gateway's "<key>:<n>" per file.
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
 

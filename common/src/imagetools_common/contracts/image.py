@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from imagetools_common import __version__
-from imagetools_common.contracts.base import Empty, Endpoint, Keyed, ServiceSpec, WireModel
+from imagetools_common.contracts.base import NO_NUL, Empty, Endpoint, Keyed, ServiceSpec, WireModel
 from imagetools_common.contracts.session import SessionRef
 
 SERVICE = ServiceSpec(
@@ -376,8 +376,11 @@ class PresetList(WireModel):
     presets: list[Preset]
 
 
+MAX_PROFILE_ID = 64
+
+
 class ProfileBody(WireModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     settings: CompressionSettings
 
 
@@ -388,13 +391,13 @@ class ProfileCreate(WireModel):
 
 class ProfileUpdate(WireModel):
     session_id: UUID
-    profile_id: str = Field(max_length=64)
+    profile_id: str = Field(max_length=MAX_PROFILE_ID)
     profile: ProfileBody
 
 
 class ProfileRef(WireModel):
     session_id: UUID
-    profile_id: str = Field(max_length=64)
+    profile_id: str = Field(max_length=MAX_PROFILE_ID)
 
 
 class BackgroundModel(WireModel):

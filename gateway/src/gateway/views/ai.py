@@ -23,6 +23,7 @@ from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model, read_json, retry_after
 from gateway.views.images import ImageView, view
 from imagetools_common.contracts import ai
+from imagetools_common.contracts.base import NO_NUL
 from imagetools_common.contracts.session import SessionRef
 from imagetools_common.errors import DomainError, Internal, NotFound
 from imagetools_common.logs import get_logger
@@ -38,12 +39,12 @@ class ModelsBody(BaseModel):
 
 
 class ChatBody(BaseModel):
-    message: str = Field(min_length=1, max_length=ai.MAX_MESSAGE)
+    message: str = Field(min_length=1, max_length=ai.MAX_MESSAGE, pattern=NO_NUL)
     model: str | None = Field(None, pattern=ai.MODEL_ID, description="Default: the selected chat model")
 
 
 class EditBody(BaseModel):
-    instruction: str = Field(min_length=1, max_length=ai.MAX_INSTRUCTION)
+    instruction: str = Field(min_length=1, max_length=ai.MAX_INSTRUCTION, pattern=NO_NUL)
     model: str | None = Field(None, pattern=ai.MODEL_ID, description="Default: the selected edit model")
 
 

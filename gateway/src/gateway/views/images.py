@@ -466,6 +466,15 @@ async def presets(request: web.Request) -> web.Response:
     )
 
 
+def _profile_id(request: web.Request) -> str:
+    """The profile the URL names; one no profile can have (over 64 characters, or holding NUL, which
+    PostgreSQL text cannot store) is a 404 here rather than a database error."""
+    profile_id = request.match_info["profile_id"]
+    if len(profile_id) > contract.MAX_PROFILE_ID or "\x00" in profile_id:
+        raise NotFound("no such profile")
+    return profile_id
+
+
 async def create_profile(request: web.Request) -> web.Response:
     """Save a custom compression profile."""
     body = await read_json(request, contract.ProfileBody)
@@ -480,15 +489,11 @@ async def update_profile(request: web.Request) -> web.Response:
     """Edit a profile, or override a system preset (email, web, web_hq) for this session."""
     body = await read_json(request, contract.ProfileBody)
     session = await session_for_write(request)
-    update = contract.ProfileUpdate(
-        session_id=session.id, profile_id=request.match_info["profile_id"][:64], profile=body
-    )
+    update = contract.ProfileUpdate(session_id=session.id, profile_id=_profile_id(request), profile=body)
     return json_model(await _rpc(request).call(contract.PROFILE_UPDATE, update))
 
 
 async def delete_profile(request: web.Request) -> web.Response:
     """Delete a profile, or reset an overridden system preset."""
-    ref = contract.ProfileRef(
-        session_id=await session_id(request), profile_id=request.match_info["profile_id"][:64]
-    )
+    ref = contract.ProfileRef(session_id=await session_id(request), profile_id=_profile_id(request))
     return json_model(await _rpc(request).call(contract.PROFILE_DELETE, ref))
