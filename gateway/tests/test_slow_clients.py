@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import random
+import socket
 import zipfile
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from PIL import Image
 
 from gateway.settings import GatewaySettings
 from imagetools_common.testing import media
@@ -186,6 +189,50 @@ async def test_a_long_download_read_slowly_is_not_cut(backend: Any, make_client:
     assert response_head.startswith(b"HTTP/1.1 200") and b"Transfer-Encoding: chunked" in response_head
     with zipfile.ZipFile(io.BytesIO(dechunk(payload))) as archive:
         assert len(archive.namelist()) == 4 and archive.testzip() is None
+
+
+@pytest.fixture(scope="module")
+def noise_png() -> bytes:
+    """Built before the test (encoding takes a second of CPU). Noise compresses badly: a PNG of
+    ~12 MB, more than the kernel's socket buffers hold."""
+    side = 2000
+    return media.encoded(
+        Image.frombytes("RGB", (side, side), random.Random(5).randbytes(side * side * 3)), "PNG"
+    )
+
+
+async def test_a_download_never_read_is_cut(
+    backend: Any, make_client: Any, noise_png: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that asks for a large file and stops reading loses the connection (it held the socket
+    and the file's bytes for as long as it liked)."""
+    client = await gateway(make_client)
+    stored = await client.post("/api/v1/images", data={"file": io.BytesIO(noise_png)}, headers=CSRF)
+    assert stored.status == 201, await stored.text()
+    image_id = (await stored.json())["images"][0]["id"]
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, never read from
+    sock.connect(("127.0.0.1", client.server.port))
+    _, writer = await asyncio.open_connection(sock=sock)
+    path = f"/api/v1/images/{image_id}/content?original=true"
+    writer.write(head(client, "GET", path, {"Cookie": cookie_of(client)}))
+    await writer.drain()
+    port = sock.getsockname()[1]
+
+    def held() -> bool:
+        return any(
+            c.transport is not None and c.transport.get_extra_info("peername")[1] == port
+            for c in client.server.handler.connections
+        )
+
+    async with asyncio.timeout(WAIT):
+        while not held():  # noqa: ASYNC110 - no event for "the gateway accepted it"
+            await asyncio.sleep(0.02)
+    async with asyncio.timeout(WAIT):
+        while held():  # noqa: ASYNC110 - no event for "the gateway closed it"
+            await asyncio.sleep(0.05)
+    writer.close()
+    assert any("response read too slowly" in str(r.msg) for r in caplog.records)
 
 
 def dechunk(data: bytes) -> bytes:

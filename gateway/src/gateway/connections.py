@@ -10,8 +10,13 @@ body that trickles in. ``GuardedRequestHandler`` (aiohttp's per-connection proto
   in which the gateway itself stopped reading (flow control, while a handler is busy with the
   previous file) does not count against the client.
 
-Nothing is timed once the body has arrived, so long responses (AI chat streams, ZIP downloads,
-background removal) are never cut; idle keep-alive stays aiohttp's own ``keepalive_timeout``.
+- a response pace: while the client leaves a response unread (the socket's send buffer is full, so
+  writing is paused), every ``body_idle`` window must see it take ``body_min_rate`` bytes a second
+  on average, or the connection is closed (a client that asks for a large download and never reads
+  it would otherwise hold the socket and the response's bytes forever).
+
+A response the gateway is slow to produce (AI chat streams, ZIP downloads, background removal) is
+never cut: only a client that stops reading is; idle keep-alive stays aiohttp's own ``keepalive_timeout``.
 The protocol also answers aiohttp's own parse errors (a header line over 8 KiB, a malformed
 request line: 400, text/plain) with the neutral ``Server`` header, logged at info without a
 traceback: they are the client's mistake. See docs/SECURITY.md, "Slow and silent clients".
@@ -67,8 +72,10 @@ class GuardedRequestHandler(RequestHandler):
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._window_start = 0  # ``_received`` when the current body window began
-        self._paused = False  # reading is paused by flow control now...
+        self._read_paused = False  # reading is paused by flow control now...
         self._held = False  # ...or was at some point in the current body window
+        self._write_timer: asyncio.TimerHandle | None = None
+        self._unsent = 0  # bytes waiting in the send buffer when the current write window began
 
     # Head deadline ------------------------------------------------------------------------
 
@@ -96,11 +103,11 @@ class GuardedRequestHandler(RequestHandler):
     # Body pace ----------------------------------------------------------------------------
 
     def pause_reading(self) -> None:
-        self._paused = self._held = True
+        self._read_paused = self._held = True
         super().pause_reading()
 
     def resume_reading(self, resume_parser: bool = True) -> None:
-        self._paused = False
+        self._read_paused = False
         super().resume_reading(resume_parser)
 
     async def _handle_request(
@@ -124,7 +131,7 @@ class GuardedRequestHandler(RequestHandler):
                 self._body_timer = None
 
     def _next_body_window(self, body: StreamReader) -> None:
-        self._window_start, self._held = self._received, self._paused
+        self._window_start, self._held = self._received, self._read_paused
         self._body_timer = self._loop.call_later(self._limits.body_idle, self._check_body, body)
 
     def _check_body(self, body: StreamReader) -> None:
@@ -143,6 +150,44 @@ class GuardedRequestHandler(RequestHandler):
             self.force_close()
             return
         self._next_body_window(body)
+
+    # Response pace ------------------------------------------------------------------------
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._next_write_window()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        super().connection_lost(exc)
+
+    def _next_write_window(self) -> None:
+        self._unsent = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        self._write_timer = self._loop.call_later(self._limits.body_idle, self._check_write)
+
+    def _check_write(self) -> None:
+        self._write_timer = None
+        if self.transport is None:
+            return
+        taken = self._unsent - self.transport.get_write_buffer_size()
+        if taken < max(1.0, self._limits.body_min_rate * self._limits.body_idle):
+            log.info(
+                "closed a connection: response read too slowly",
+                bytes=max(taken, 0),
+                seconds=self._limits.body_idle,
+                min_bytes_per_second=self._limits.body_min_rate,
+            )
+            self.force_close()
+            return
+        self._next_write_window()
 
     # aiohttp's own errors -----------------------------------------------------------------
 
