@@ -68,16 +68,31 @@ async def test_upload_edit_undo_and_download(stack: Stack, browser: Browser, pho
     assert download.suggested_filename == "IMG_0001.webp"
 
 
-async def test_metadata_gps_and_stripping(stack: Stack, browser: Browser, photos: list[Path]) -> None:
-    """The editor shows where a photo was taken and can remove just the location."""
+async def test_location_is_private_by_default_and_kept_on_request(
+    stack: Stack, browser: Browser, photos: list[Path]
+) -> None:
+    """A photo's location stays in the original only (and the editor says so); keeping it puts it
+    into copies made afterwards, where it can be removed alone."""
     page = await fresh_page(browser, stack)
     await page.get_by_test_id("file-input").set_input_files(str(photos[0]))
     await page.get_by_test_id("image-card").click()
     editor = page.get_by_test_id("editor")
-    await expect(editor.get_by_test_id("metadata-gps")).to_contain_text("48.8", timeout=20_000)
+    gps = editor.get_by_test_id("metadata-gps")
+    await expect(gps).to_have_attribute("data-has-gps", "false", timeout=20_000)
+    await expect(editor.get_by_test_id("original-location")).to_be_visible()
+
+    keep = editor.get_by_test_id("keep-location")
+    await expect(keep).to_be_enabled()
+    stored = page.expect_response(lambda r: r.url.endswith("/api/v1/privacy") and r.request.method == "PUT")
+    async with stored:
+        await keep.check()
+    await editor.get_by_test_id("rotate-right").click()
+    await expect(gps).to_contain_text("48.8", timeout=20_000)
+    await expect(gps).to_have_attribute("data-has-gps", "true")
+
     await editor.get_by_test_id("strip-gps").click()
-    await expect(editor.get_by_test_id("metadata-gps")).to_have_attribute("data-has-gps", "false")
-    await expect(editor.get_by_test_id("metadata-gps")).not_to_contain_text("48.8")
+    await expect(gps).to_have_attribute("data-has-gps", "false")
+    await expect(gps).not_to_contain_text("48.8")
 
 
 async def test_zip_and_clear_all(stack: Stack, browser: Browser, photos: list[Path]) -> None:
