@@ -185,6 +185,8 @@ class GuardedRequestHandler(RequestHandler):
                 seconds=self._limits.body_idle,
                 min_bytes_per_second=self._limits.body_min_rate,
             )
+            # abort, not close: a plain close waits to flush the very bytes the client will not read.
+            self.transport.abort()
             self.force_close()
             return
         self._next_write_window()
