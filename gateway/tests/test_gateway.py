@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from http.cookies import SimpleCookie
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -246,6 +247,18 @@ async def test_unknown_api_routes_are_json_404(client: Client) -> None:
     await error_of(post_only, 405, "method_not_allowed")
     assert post_only.headers["Allow"] == "POST"
     await error_of(await client.post("/some/page", headers=CSRF), 405, "method_not_allowed")
+
+
+async def test_head_answers_wherever_get_does(client: Client) -> None:
+    """HEAD on an API read gives GET's status and headers without a body."""
+    for path in ("/health", "/api/v1/session", "/api/v1/openapi.json", "/api/v1/images"):
+        got = await client.get(path)
+        head = await client.head(path)
+        assert head.status == got.status == 200, path
+        assert head.headers["Content-Type"] == got.headers["Content-Type"], path
+        assert await head.read() == b"", path
+    await error_of(await client.get(f"/api/v1/images/{uuid4()}/content"), 404, "not_found")
+    assert (await client.head(f"/api/v1/images/{uuid4()}/content")).status == 404
 
 
 async def test_oversized_headers_are_refused_cleanly(client: Client) -> None:

@@ -11,7 +11,7 @@ from gateway.connections import SERVER_NAME
 from gateway.cookies import cookie_name
 from gateway.health import HealthProbe
 from gateway.middlewares import cors, csrf, json_errors, request_context, session_cookie
-from gateway.openapi import build_openapi
+from gateway.openapi import ApiRoute, build_openapi
 from gateway.ratelimit import RateLimits, rate_limits
 from gateway.routes import ROUTES
 from gateway.security import security_headers
@@ -58,9 +58,12 @@ def create_app(settings: GatewaySettings) -> web.Application:
     app[keys.OPENAPI] = build_openapi(
         ROUTES, version=__version__, cookie=cookie_name(settings.https), rate_limits=app[keys.RATE_LIMITS]
     )
-    app[keys.API_ROUTES] = {
-        app.router.add_route(route.method, route.path, route.handler): route for route in ROUTES
-    }
+    served: dict[web.AbstractRoute, ApiRoute] = {}
+    for route in ROUTES:
+        served[app.router.add_route(route.method, route.path, route.handler)] = route
+        if route.method == "GET":  # HTTP: HEAD wherever GET answers (aiohttp sends no body for it)
+            served[app.router.add_route("HEAD", route.path, route.handler)] = route
+    app[keys.API_ROUTES] = served
     app.router.add_get("/api/v1/docs/init.js", system.docs_init)
     # Last: everything else is the web app (or a JSON 404/405 under /api).
     app.router.add_route("*", "/{tail:.*}", _fallback)

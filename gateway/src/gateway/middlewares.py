@@ -54,7 +54,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except DomainError as error:
         if error.status >= 500:
-            log.warning("request failed", code=error.code, message=error.message)
+            log.warning("request failed", error_code=error.code, message=error.message)
         return domain_error_response(error, request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
