@@ -82,7 +82,7 @@ lint: install ## ruff and mypy
 
 .PHONY: test
 test: lint test-web web models ## Lint, then every test (web unit tests, each service, end to end)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 .PHONY: test-web
 test-web: web/node_modules/.installed ## The web app's unit tests (vitest)
