@@ -27,6 +27,7 @@ from gateway.routes import ROUTES
 from gateway.settings import GatewaySettings
 from imagetools_common.testing import media
 from imagetools_common.testing.hostile import HostileFile, hostile_images
+from imagetools_common.testing.rawhttp import dechunk
 
 CRLF = b"\r\n"
 
@@ -135,18 +136,6 @@ def parse_reply(data: bytes) -> Reply:
     if headers.get("transfer-encoding") == "chunked":
         body = dechunk(body)
     return Reply(int(status_line.split()[1]), headers, body)
-
-
-def dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    while data:
-        size_line, _, data = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += data[:size]
-        data = data[size + 2 :]
-    return bytes(out)
 
 
 # Multipart --------------------------------------------------------------------------------------

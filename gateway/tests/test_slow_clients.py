@@ -21,6 +21,7 @@ from PIL import Image
 
 from gateway.settings import GatewaySettings
 from imagetools_common.testing import media
+from imagetools_common.testing.rawhttp import dechunk
 
 Client = TestClient[Any, Any]
 CSRF = {"X-Requested-With": "ImageTools"}
@@ -230,18 +231,6 @@ async def test_a_download_never_read_is_cut(
                 received += len(chunk)
     writer.close()
     assert received < len(noise_png)
-
-
-def dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    while data:
-        size_line, _, data = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += data[:size]
-        data = data[size + 2 :]
-    return bytes(out)
 
 
 async def test_a_client_hanging_up_mid_upload_is_not_an_error(
