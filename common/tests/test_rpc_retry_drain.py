@@ -108,9 +108,12 @@ async def test_a_stopping_replica_answers_every_request_it_was_sent(
     """
     gate = asyncio.Event()
     handled: dict[str, int] = {}
+    a_holds_one = asyncio.Event()
 
     def replica_handler(name: str):  # type: ignore[no-untyped-def]
         async def slow(request: Label) -> Count:
+            if name == "a":
+                a_holds_one.set()
             await gate.wait()
             handled[name] = handled.get(name, 0) + 1
             return Count(seen=handled[name])
@@ -128,7 +131,9 @@ async def test_a_stopping_replica_answers_every_request_it_was_sent(
     client = RetryingRpcClient(nc)
     try:
         calls = [asyncio.create_task(client.call(SLOW, Label(label=str(i)))) for i in range(100)]
-        await asyncio.sleep(0)
+        # The precondition: replica a holds requests when it is told to stop (on a busy machine a
+        # single event-loop turn is not enough for any to reach it).
+        await asyncio.wait_for(a_holds_one.wait(), 10)
         stopping = asyncio.create_task(services[0].stop())
         gate.set()
         replies = await asyncio.gather(*calls)
