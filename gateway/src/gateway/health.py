@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel, Field
@@ -24,7 +25,9 @@ class ServiceHealth(BaseModel):
 
 
 class HealthReport(BaseModel):
-    status: str = Field(description="healthy, or unhealthy when anything is missing")
+    status: Literal["healthy", "unhealthy"] = Field(
+        description="unhealthy when anything is missing or has a problem"
+    )
     version: str = Field(description="Gateway version")
     services: dict[str, ServiceHealth] = Field(description="Each service, the gateway included")
     missing: list[str] = Field(default_factory=list, description="What did not answer")

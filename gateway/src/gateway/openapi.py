@@ -9,7 +9,8 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
 
 from gateway.http import ErrorBody
 from gateway.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
@@ -19,6 +20,8 @@ from gateway.security import CSRF_HEADER, CSRF_HEADER_VALUE, SAFE_METHODS
 from imagetools_common.contracts.image import MAX_VERSION
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The reference to a model's schema in components, by the direction it travels in.
+SchemaRef = Callable[[type[BaseModel], JsonSchemaMode], dict[str, Any]]
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 _ERROR_TEXT = {
@@ -102,7 +105,20 @@ class ApiRoute:
         return _PARAM.sub(r"{\1}", self.path)
 
 
-def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
+class _WireSchema(GenerateJsonSchema):
+    """Request bodies ("validation") may leave out a field that has a default; responses
+    ("serialization") always carry every field, since json_model dumps them all. So the generated
+    TypeScript types make optional exactly what a client may omit, and nothing it will receive."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        return self.mode == "serialization" or super().field_is_required(field, total)
+
+
+def _operation(route: ApiRoute, rate_limits: RateLimits, ref: SchemaRef) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
         "tags": [route.tag],
@@ -153,19 +169,17 @@ def _operation(route: ApiRoute, rate_limits: RateLimits) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {route.body_type: {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}},
+            "content": {route.body_type: {"schema": ref(route.body, "validation")}},
         }
     ok: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
-        ok["content"] = {
-            route.content_type: {"schema": {"$ref": f"#/components/schemas/{route.response.__name__}"}}
-        }
+        ok["content"] = {route.content_type: {"schema": ref(route.response, "serialization")}}
     op["responses"][str(route.status)] = ok
     if route.etag:
         etag = {"ETag": {"description": "Names these bytes", "schema": {"type": "string"}}}
         ok["headers"] = etag
         op["responses"]["304"] = {"description": "Not modified: the copy the client holds", "headers": etag}
-    error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    error_ref = {"application/json": {"schema": ref(ErrorBody, "serialization")}}
     if route.limit is not None:
         op["x-rate-limit"] = rate_limits.describe(route.limit)
     if route.creates_session:
@@ -198,16 +212,20 @@ def build_openapi(
     routes: Sequence[ApiRoute], *, version: str, cookie: str, rate_limits: RateLimits
 ) -> dict[str, Any]:
     """An OpenAPI 3.1 document for ``routes``."""
-    models: set[type[BaseModel]] = {ErrorBody}
-    for route in routes:
-        models.update(m for m in (route.body, route.response) if m is not None)
-    _, schemas = models_json_schema(
-        [(m, "serialization") for m in sorted(models, key=lambda m: m.__name__)],
+    bodies = {route.body for route in routes if route.body is not None}
+    responses = {ErrorBody} | {route.response for route in routes if route.response is not None}
+    # A model that reads differently in the two directions gets two schemas (Name-Input, Name-Output).
+    refs, schemas = models_json_schema(
+        [(m, "validation") for m in sorted(bodies, key=lambda m: m.__name__)]
+        + [(m, "serialization") for m in sorted(responses, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
+        schema_generator=_WireSchema,
     )
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route, rate_limits)
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(
+            route, rate_limits, lambda model, mode: refs[model, mode]
+        )
     return {
         "openapi": "3.1.0",
         "info": {
