@@ -118,6 +118,9 @@ class Stack:
     nats: EmbeddedNats | None = None
     postgres: EmbeddedPostgres | None = None
     processes: list[ServiceProcess] = field(default_factory=list)
+    # How many of each kind were ever started: a replacement for a removed replica gets a fresh name
+    # (and log file), never the name of one still running.
+    started: dict[str, int] = field(default_factory=dict)
 
     @property
     def gateway_url(self) -> str:
@@ -170,7 +173,7 @@ class Stack:
         return self.log_dir / f"{name}.log" if self.log_dir is not None else None
 
     async def start_service(self, kind: str) -> ServiceProcess:
-        index = sum(1 for p in self.processes if p.module == MODULES[kind]) + 1
+        index = self.started[kind] = self.started.get(kind, 0) + 1
         name = kind if index == 1 else f"{kind}-{index}"
         env = {**os.environ, **self.env}
         process = ServiceProcess(name, MODULES[kind], env, self._log_path(name))
