@@ -4,6 +4,7 @@ import { toApiError, type ApiError } from '../api/client'
 import type { ChatMessage } from '../api/types'
 import { aiProblem, type AiProblem } from '../lib/aiProblem'
 import { useCountdown } from './useCountdown'
+import { useLatestRequest } from './useLatestRequest'
 
 /** Most characters a message may have (the server's limit). */
 export const MAX_CHAT_MESSAGE = 4000
@@ -33,14 +34,14 @@ export function useAiChat(imageId: () => string, client: AiApi = aiApi, { model 
   const messages = shallowRef<readonly ChatMessage[]>([])
   const totalCost = ref<number | null>(null)
   const loaded = ref(false)
-  const loading = ref(false)
   const loadError = shallowRef<ApiError | null>(null)
   const pending = shallowRef<PendingTurn | null>(null)
   const clearing = ref(false)
   /** Clearing failed (sending problems live on the pending turn). */
   const actionError = shallowRef<ApiError | null>(null)
   const cooldown = useCountdown()
-  let loadController: AbortController | null = null
+  const historyLoad = useLatestRequest()
+  const loading = historyLoad.loading
   let sendController: AbortController | null = null
 
   const streaming = computed(() => pending.value?.state === 'streaming')
@@ -51,26 +52,18 @@ export function useAiChat(imageId: () => string, client: AiApi = aiApi, { model 
   /** Why sending is not possible right now; null when it is. */
   const blocked = computed(() => streaming.value || cooldown.active.value || clearing.value)
 
-  async function load(): Promise<void> {
-    loadController?.abort()
-    const controller = new AbortController()
-    loadController = controller
-    loading.value = true
-    try {
-      const history = await client.history(imageId(), controller.signal)
-      messages.value = history.messages
-      totalCost.value = history.total_cost
-      loadError.value = null
-      loaded.value = true
-    } catch (caught) {
-      if (controller.signal.aborted) return
-      loadError.value = toApiError(caught)
-    } finally {
-      if (loadController === controller) {
-        loadController = null
-        loading.value = false
-      }
-    }
+  function load(): Promise<void> {
+    return historyLoad.run((signal) => client.history(imageId(), signal), {
+      done: (saved) => {
+        messages.value = saved.messages
+        totalCost.value = saved.total_cost
+        loadError.value = null
+        loaded.value = true
+      },
+      failed: (caught) => {
+        loadError.value = caught
+      },
+    })
   }
 
   function update(patch: Partial<PendingTurn>): void {
@@ -163,10 +156,7 @@ export function useAiChat(imageId: () => string, client: AiApi = aiApi, { model 
     void load()
   })
 
-  onScopeDispose(() => {
-    loadController?.abort()
-    stop()
-  })
+  onScopeDispose(stop)
 
   return {
     messages,

@@ -1,7 +1,8 @@
-import { onScopeDispose, ref, shallowRef } from 'vue'
+import { ref, shallowRef } from 'vue'
 import { aiApi, type AiApi } from '../api/ai'
 import { toApiError, type ApiError } from '../api/client'
 import type { AiModel, AiModels } from '../api/types'
+import { useLatestRequest } from './useLatestRequest'
 
 export type ModelKind = 'chat' | 'edit'
 
@@ -11,30 +12,22 @@ export type ModelKind = 'chat' | 'edit'
  */
 export function useAiModels(client: AiApi = aiApi) {
   const catalogue = shallowRef<AiModels | null>(null)
-  const loading = ref(false)
   const error = shallowRef<ApiError | null>(null)
   /** The kind being saved, if any. */
   const saving = ref<ModelKind | null>(null)
   const saveError = shallowRef<ApiError | null>(null)
-  let inFlight: AbortController | null = null
+  const latest = useLatestRequest()
 
-  async function load(): Promise<void> {
-    inFlight?.abort()
-    const controller = new AbortController()
-    inFlight = controller
-    loading.value = true
-    try {
-      catalogue.value = await client.models(controller.signal)
-      error.value = null
-    } catch (caught) {
-      if (controller.signal.aborted) return
-      error.value = toApiError(caught)
-    } finally {
-      if (inFlight === controller) {
-        inFlight = null
-        loading.value = false
-      }
-    }
+  function load(): Promise<void> {
+    return latest.run((signal) => client.models(signal), {
+      done: (value) => {
+        catalogue.value = value
+        error.value = null
+      },
+      failed: (caught) => {
+        error.value = caught
+      },
+    })
   }
 
   /** Saves the session's choice; true when the server took it. */
@@ -44,7 +37,7 @@ export function useAiModels(client: AiApi = aiApi) {
     saveError.value = null
     try {
       // A load started before the save would bring back the old choice.
-      inFlight?.abort()
+      latest.abort()
       catalogue.value = await client.selectModels({ [kind]: id })
       return true
     } catch (caught) {
@@ -64,15 +57,13 @@ export function useAiModels(client: AiApi = aiApi) {
 
   /** Forgets the list (disconnected: it may differ with the next key). */
   function reset(): void {
-    inFlight?.abort()
+    latest.abort()
     catalogue.value = null
     error.value = null
     saveError.value = null
   }
 
-  onScopeDispose(() => inFlight?.abort())
-
-  return { catalogue, loading, error, saving, saveError, load, select, selected, reset }
+  return { catalogue, loading: latest.loading, error, saving, saveError, load, select, selected, reset }
 }
 
 export type AiModelsState = ReturnType<typeof useAiModels>

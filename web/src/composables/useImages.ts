@@ -1,9 +1,10 @@
-import { computed, onScopeDispose, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef } from 'vue'
 import { toApiError, type ApiError } from '../api/client'
 import { imagesApi, type ImagesApi } from '../api/images'
 import type { ImageView, Operation } from '../api/types'
 import { archiveName, saveBlob } from '../lib/download'
 import { plural } from '../lib/plural'
+import { useLatestRequest } from './useLatestRequest'
 import { useToasts } from './useToasts'
 
 /**
@@ -19,7 +20,7 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
   /** Images with an operation in flight: their controls are disabled. */
   const busy = shallowRef<ReadonlySet<string>>(new Set())
   const archiving = ref(false)
-  let inFlight: AbortController | null = null
+  const listing = useLatestRequest()
 
   const selectedIds = computed(() => images.value.filter((image) => selected.value.has(image.id)).map((i) => i.id))
   const allSelected = computed(() => images.value.length > 0 && selectedIds.value.length === images.value.length)
@@ -28,22 +29,18 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
     return images.value.find((image) => image.id === id)
   }
 
-  async function load(): Promise<void> {
-    inFlight?.abort()
-    const controller = new AbortController()
-    inFlight = controller
-    try {
-      const list = await client.list(controller.signal)
-      images.value = list.images
-      loadError.value = null
-      loaded.value = true
-      prune()
-    } catch (caught) {
-      if (controller.signal.aborted) return
-      loadError.value = toApiError(caught)
-    } finally {
-      if (inFlight === controller) inFlight = null
-    }
+  function load(): Promise<void> {
+    return listing.run((signal) => client.list(signal), {
+      done: (list) => {
+        images.value = list.images
+        loadError.value = null
+        loaded.value = true
+        prune()
+      },
+      failed: (caught) => {
+        loadError.value = caught
+      },
+    })
   }
 
   /** Newly uploaded images go first (the list is newest first). */
@@ -183,8 +180,6 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
     clearSelection()
     loaded.value = false
   }
-
-  onScopeDispose(() => inFlight?.abort())
 
   return {
     images,

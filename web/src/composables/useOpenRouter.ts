@@ -2,6 +2,7 @@ import { onScopeDispose, ref, shallowRef } from 'vue'
 import { ApiError, toApiError } from '../api/client'
 import { openRouterApi, type OpenRouterApi } from '../api/openrouter'
 import type { OpenRouterStatus } from '../api/types'
+import { useLatestRequest } from './useLatestRequest'
 
 /** Where keys are managed at OpenRouter, for when the server did not give the key's own page. */
 export const OPENROUTER_KEYS_URL = 'https://openrouter.ai/settings/keys'
@@ -34,34 +35,26 @@ export function useOpenRouter(
   const status = shallowRef<OpenRouterStatus | null>(null)
   /** Why the last refresh failed; the previous status (if any) stays meanwhile. */
   const error = shallowRef<ApiError | null>(null)
-  const loading = ref(false)
   /** On its way to OpenRouter: stays true while the page unloads. */
   const connecting = ref(false)
   const disconnecting = ref(false)
   /** After a disconnect: where to revoke the removed key at OpenRouter (this app cannot). */
   const revokeUrl = ref<string | null>(null)
-  let inFlight: AbortController | null = null
+  const latest = useLatestRequest()
+  const loading = latest.loading
 
-  async function refresh(): Promise<void> {
-    inFlight?.abort()
-    const controller = new AbortController()
-    inFlight = controller
-    loading.value = true
-    try {
-      const next = await client.status(controller.signal)
-      status.value = next
-      error.value = null
-      // A new key is connected: the notice about the old one no longer fits the dialog.
-      if (next.state === 'connected' && next.source === 'user') revokeUrl.value = null
-    } catch (caught) {
-      if (controller.signal.aborted) return
-      error.value = toApiError(caught)
-    } finally {
-      if (inFlight === controller) {
-        inFlight = null
-        loading.value = false
-      }
-    }
+  function refresh(): Promise<void> {
+    return latest.run((signal) => client.status(signal), {
+      done: (next) => {
+        status.value = next
+        error.value = null
+        // A new key is connected: the notice about the old one no longer fits the dialog.
+        if (next.state === 'connected' && next.source === 'user') revokeUrl.value = null
+      },
+      failed: (caught) => {
+        error.value = caught
+      },
+    })
   }
 
   /** Asks the server to start the OAuth flow and goes to OpenRouter. Throws ApiError on failure. */
@@ -92,7 +85,7 @@ export function useOpenRouter(
     try {
       const next = await client.disconnect()
       // A refresh that started before the delete would bring back the old status.
-      inFlight?.abort()
+      latest.abort()
       status.value = next
       error.value = null
       revokeUrl.value = [next.revoke_url, previous].find(isWebUrl) ?? OPENROUTER_KEYS_URL
@@ -111,7 +104,6 @@ export function useOpenRouter(
   if (typeof window !== 'undefined') window.addEventListener('pageshow', onPageShow)
 
   onScopeDispose(() => {
-    inFlight?.abort()
     if (typeof window !== 'undefined') window.removeEventListener('pageshow', onPageShow)
   })
 

@@ -1,6 +1,7 @@
-import { onScopeDispose, ref, shallowRef } from 'vue'
-import { api, toApiError, type ApiClient, type ApiError } from '../api/client'
+import { shallowRef } from 'vue'
+import { api, type ApiClient, type ApiError } from '../api/client'
 import type { SessionInfo } from '../api/types'
+import { useLatestRequest } from './useLatestRequest'
 
 /**
  * The browser session: loaded once by the app shell and handed down as props. Until the first
@@ -11,27 +12,19 @@ import type { SessionInfo } from '../api/types'
 export function useSession(client: ApiClient = api) {
   const session = shallowRef<SessionInfo | null>(null)
   const error = shallowRef<ApiError | null>(null)
-  const loading = ref(false)
-  let inFlight: AbortController | null = null
+  const { loading, run } = useLatestRequest()
 
-  async function load(): Promise<void> {
-    inFlight?.abort()
-    const controller = new AbortController()
-    inFlight = controller
-    loading.value = true
-    try {
-      session.value = await client.getSession(controller.signal)
-      error.value = null
-    } catch (caught) {
-      if (controller.signal.aborted) return
+  function load(): Promise<void> {
+    return run((signal) => client.getSession(signal), {
+      done: (value) => {
+        session.value = value
+        error.value = null
+      },
       // A stale session stays on screen: the offline banner already says the server is away.
-      error.value = toApiError(caught)
-    } finally {
-      if (inFlight === controller) {
-        inFlight = null
-        loading.value = false
-      }
-    }
+      failed: (caught) => {
+        error.value = caught
+      },
+    })
   }
 
   /** Deletes the session and its data, then shows the no-session state. Throws ApiError on failure. */
@@ -40,8 +33,6 @@ export function useSession(client: ApiClient = api) {
     session.value = null
     await load()
   }
-
-  onScopeDispose(() => inFlight?.abort())
 
   return { session, error, loading, load, end }
 }
