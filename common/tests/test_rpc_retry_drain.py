@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -39,6 +40,7 @@ class Counter:
 
     def __init__(self) -> None:
         self.calls: dict[str, int] = {}
+        self._counted = asyncio.Condition()
 
     async def bump(self, request: Bump) -> Count:
         return await self._count(request.label)
@@ -46,8 +48,15 @@ class Counter:
     async def read(self, request: Label) -> Count:
         return await self._count(request.label)
 
+    async def reached(self, label: str) -> None:
+        """Wait until a call with this label has reached the service."""
+        async with asyncio.timeout(10), self._counted:
+            await self._counted.wait_for(lambda: label in self.calls)
+
     async def _count(self, label: str) -> Count:
         self.calls[label] = self.calls.get(label, 0) + 1
+        async with self._counted:
+            self._counted.notify_all()
         if self.calls[label] == 1:
             await asyncio.Event().wait()  # cancelled when the service stops
         return Count(seen=self.calls[label])
@@ -85,17 +94,28 @@ async def test_a_keyed_mutation_is_retried_after_a_timeout(
 ) -> None:
     """The first attempt is lost; the retry is answered (the service dedupes by key, see image-service)."""
     reply = await client.call(BUMP, Bump(label="keyed", idempotency_key="key-12345"))
-    assert reply.seen == 2 and counter.calls["keyed"] == 2
+    # A retry that itself outlived the short timeout on a busy machine is a third attempt, not a failure.
+    assert reply.seen == counter.calls["keyed"] >= 2
 
 
 async def test_a_read_is_retried_after_a_timeout(counter: Counter, client: RetryingRpcClient) -> None:
-    assert (await client.call(READ, Label(label="read"))).seen == 2
+    """A read whose first attempt is lost is asked again and answered."""
+    reply = await client.call(READ, Label(label="read"))
+    assert reply.seen == counter.calls["read"] >= 2
 
 
 async def test_an_unkeyed_mutation_is_never_sent_twice(counter: Counter, client: RetryingRpcClient) -> None:
     """Without a key a timeout reaches the caller: the first attempt may have been applied."""
     with pytest.raises(UpstreamTimeout):
         await client.call(BUMP, Bump(label="unkeyed"))
+    # A retry would have been sent before the error was raised, so before this marker on the same
+    # subject: requests are handled in the order they arrive, so once the marker has reached the
+    # service, so has any retry.
+    marker = asyncio.create_task(client.call(BUMP, Bump(label="marker")))
+    await counter.reached("marker")
+    marker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await marker
     assert counter.calls["unkeyed"] == 1
 
 

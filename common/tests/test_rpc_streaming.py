@@ -117,7 +117,7 @@ async def test_leaving_early_cancels_the_work(service: None, rpc: RpcClient, rec
     async with rpc.stream(SAY, Say(words=["a"] * 100, pause=0.2)) as stream:
         async for _ in stream:
             break
-    await recorder.cancelled.wait()
+    await asyncio.wait_for(recorder.cancelled.wait(), 10)
 
 
 async def test_no_service_and_a_silent_service(service: None, rpc: RpcClient, nc: NATS) -> None:

@@ -1,18 +1,26 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick } from 'vue'
 import { QUICK_OPERATION } from '../lib/background'
 import { fakeBackgroundGateway, flush, json, MODELS, mountWithBackground } from '../test/backgroundFixtures'
 import { imageFixture, versionFixture } from '../test/fixtures'
 import BackgroundStage from './BackgroundStage.vue'
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 30))
+/** One beat of the progress clock: its interval timer is fake, so nothing waits in real time. */
+const tick = async () => {
+  await vi.advanceTimersToNextTimerAsync()
+  await nextTick()
+}
 
 describe('BackgroundStage', () => {
   let mounted: ReturnType<typeof mountWithBackground> | null = null
+  // Only intervals are faked: the fake gateway and flush() still settle on real zero-delay timeouts.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }))
   afterEach(() => {
     mounted?.wrapper.unmount()
     mounted?.scope.stop()
     mounted = null
+    vi.useRealTimers()
   })
 
   it('shows elapsed time against the usual duration while it runs, and cancels', async () => {

@@ -9,6 +9,8 @@ import { useBackgroundRemoval } from './useBackgroundRemoval'
 import { useToasts } from './useToasts'
 
 const lastToast = () => useToasts().toasts.value.at(-1)
+/** One beat of the progress clock: its interval timer is fake, so nothing waits in real time. */
+const tick = () => vi.advanceTimersToNextTimerAsync()
 
 describe('useBackgroundRemoval', () => {
   let scope: ReturnType<typeof effectScope>
@@ -16,12 +18,17 @@ describe('useBackgroundRemoval', () => {
   const clock = () => time
 
   beforeEach(() => {
+    // Only intervals are faked: the fake gateway and flush() still settle on real zero-delay timeouts.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     scope = effectScope()
     time = 1_000
     const { toasts, dismiss } = useToasts()
     toasts.value.forEach((t) => dismiss(t.id))
   })
-  afterEach(() => scope.stop())
+  afterEach(() => {
+    scope.stop()
+    vi.useRealTimers()
+  })
 
   const setup = (gateway = fakeGateway()) => {
     const onResult = vi.fn<(image: ImageView) => void>()
@@ -41,7 +48,7 @@ describe('useBackgroundRemoval', () => {
     expect(state.isRunning('a')).toBe(true)
     // 0.9 s + 0.1 s × 12 MP = 2.1 s expected.
     time += 1_050
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await tick()
     expect(state.progressOf('a')).toEqual({ fraction: 0.5, overdue: false, text: '1.0 s of about 2.1 s' })
 
     const result = imageFixture('a', { number: 2, operation: 'remove_background', format: 'png' })
@@ -70,14 +77,14 @@ describe('useBackgroundRemoval', () => {
     void state.start(imageFixture('a'), { ...QUICK_OPERATION })
     await flush()
     time += 3_400
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await tick()
     expect(state.progressOf('a')).toEqual({ fraction: null, overdue: false, text: '3.4 s' })
 
     const { state: timed } = setup()
     void timed.start(imageFixture('b', { width: 1000, height: 1000 }), { ...QUICK_OPERATION })
     await flush()
     time += 5_000
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await tick()
     expect(timed.progressOf('b')).toMatchObject({ overdue: true, fraction: null })
     expect(timed.progressOf('b')?.text).toContain('taking longer than usual')
   })
