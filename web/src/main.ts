@@ -3,5 +3,6 @@ import App from './App.vue'
 import './styles/tokens.css'
 import './styles/base.css'
 import './styles/forms.css'
+import './styles/spinner.css'
 
 createApp(App).mount('#app')
