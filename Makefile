@@ -74,8 +74,20 @@ restore: install ## Replace the database with a backup: make restore DUMP=var/ba
 	@test -n "$(DUMP)" || { echo "usage: make restore DUMP=var/backups/<file>.dump"; exit 2; }
 	$(PY) -m imagetools_common.backup restore "$(DUMP)"
 
+# The API contract: the gateway's route table writes docs/openapi.json, and openapi-typescript
+# turns that into the web app's types (web/src/api/openapi.d.ts). After changing the API: make api.
+.PHONY: api api-check
+api: install ## Regenerate docs/openapi.json from the route table, and the web app's API types from it
+	$(PY) -m gateway.openapi_export docs/openapi.json
+	cd web && npm run --silent api:types
+
+api-check: install ## Fail when docs/openapi.json or the web app's API types are stale (no stack needed)
+	@$(PY) -m gateway.openapi_export --check docs/openapi.json
+	@cd web && npm run --silent api:check || \
+		{ echo "web/src/api/openapi.d.ts is stale. Regenerate the document and the types with: make api" >&2; exit 1; }
+
 .PHONY: lint
-lint: install ## ruff and mypy
+lint: install api-check ## ruff, mypy, and the API contract check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src image-service/bench
