@@ -153,7 +153,22 @@ describe('ApiClient.health', () => {
     await expect(new ApiClient(fetch).health()).resolves.toEqual({
       status: 'degraded',
       missing: ['session-service', 'image-service'],
+      problems: [],
     })
+  })
+
+  it("names what answered but cannot work, from the gateway's 503", async () => {
+    const problem = 'image-service: background-removal model isnet-general-use at var/models/isnet.onnx is corrupt'
+    const fetch = fakeFetch(() =>
+      json(503, {
+        status: 'unhealthy',
+        version: '0.1.0',
+        services: { 'image-service': { replicas: 1, versions: ['0.1.0'], model: null, models: null, problems: [problem] } },
+        missing: [],
+        problems: [problem],
+      }),
+    )
+    await expect(new ApiClient(fetch).health()).resolves.toEqual({ status: 'degraded', missing: [], problems: [problem] })
   })
 
   it('is offline on a network failure, a foreign 503, or any other status', async () => {

@@ -103,6 +103,11 @@ export function retryAfterSeconds(header: string | null, now: number = Date.now(
   return Math.max(0, Math.ceil((date - now) / 1000))
 }
 
+/** The strings of a list the server sent; [] for anything else (a proxy may answer in its place). */
+function names(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
+}
+
 /** Used when an error response is not the API's JSON envelope, e.g. a reverse proxy's 502 page. */
 function fallbackMessage(status: number): string {
   if (status === 413) return 'That is too large for the server to accept.'
@@ -341,8 +346,7 @@ export class ApiClient {
         const body = (await response.json().catch(() => null)) as HealthBody | null
         // A 503 without the gateway's body comes from something in front of it.
         if (body?.status === 'unhealthy') {
-          const missing = Array.isArray(body.missing) ? body.missing.filter((s) => typeof s === 'string') : []
-          return { status: 'degraded', missing }
+          return { status: 'degraded', missing: names(body.missing), problems: names(body.problems) }
         }
       }
       return { status: 'offline' }

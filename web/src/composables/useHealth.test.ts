@@ -42,7 +42,7 @@ describe('useHealth', () => {
     const { client, health } = scriptedClient([
       { status: 'offline' },
       { status: 'offline' },
-      { status: 'degraded', missing: ['session-service'] },
+      { status: 'degraded', missing: ['session-service'], problems: [] },
       { status: 'healthy' },
     ])
     const state = scope.run(() => useHealth({ client, onRecovered }))!

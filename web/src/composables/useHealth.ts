@@ -23,6 +23,8 @@ export interface UseHealthOptions {
 export function useHealth({ client = api, pollMs = 30_000, timeoutMs = 10_000, onRecovered }: UseHealthOptions = {}) {
   const status = ref<HealthStatus>('checking')
   const missing = shallowRef<string[]>([])
+  /** What answered but cannot work, as the server names it (e.g. a corrupt background model). */
+  const problems = shallowRef<string[]>([])
   /** A check is in flight. */
   const checking = ref(false)
   const retryAt = ref<number | null>(null)
@@ -71,11 +73,13 @@ export function useHealth({ client = api, pollMs = 30_000, timeoutMs = 10_000, o
       failures = 0
       status.value = 'healthy'
       missing.value = []
+      problems.value = []
       schedule(pollMs, false)
       if (recovered) onRecovered?.()
     } else {
       status.value = result.status
       missing.value = result.status === 'degraded' ? result.missing : []
+      problems.value = result.status === 'degraded' ? result.problems : []
       schedule(backoffDelay(failures), true)
       failures += 1
     }
@@ -100,5 +104,5 @@ export function useHealth({ client = api, pollMs = 30_000, timeoutMs = 10_000, o
   })
   void check()
 
-  return { status, missing, checking, retryInSeconds, retryNow }
+  return { status, missing, problems, checking, retryInSeconds, retryNow }
 }
