@@ -113,6 +113,33 @@ async def test_upload_keeps_the_original_byte_for_byte(
     assert header.content_type == "image/webp" and max(pixels(thumb).size) <= 320
 
 
+async def test_content_names_the_bytes_it_serves(rpc: RpcClient, session_id: UUID) -> None:
+    """Each version, its thumbnail and the original come with their own type, download name and ETag."""
+    info = await upload(rpc, session_id, media.jpeg(media.photo(320, 240)), "Holiday.JPG")
+    await apply(rpc, session_id, info.id, contract.ConvertOp(format="png"))
+    served = {
+        (kind, version): (await content(rpc, session_id, info.id, kind=kind, version=version))[0]
+        for kind in ("image", "thumbnail", "original")
+        for version in (None, 1)
+    }
+    seen = {
+        key: (h.content_type, h.filename, h.etag.strip('"').removeprefix(f"{info.id}-"))
+        for key, h in served.items()
+    }
+    assert seen == {
+        ("image", None): ("image/png", "Holiday.png", "v2"),
+        ("image", 1): ("image/jpeg", "Holiday.jpg", "v1"),
+        ("thumbnail", None): ("image/webp", "Holiday.webp", "t2"),
+        ("thumbnail", 1): ("image/webp", "Holiday.webp", "t1"),
+        ("original", None): ("image/jpeg", "Holiday.JPG", "original"),
+        ("original", 1): ("image/jpeg", "Holiday.JPG", "original"),
+    }
+    _, data = await content(rpc, session_id, info.id, version=1)
+    assert served["image", 1].bytes == len(data) and pixels(data).format == "JPEG"
+    with pytest.raises(NotFound, match="no such image or version"):
+        await content(rpc, session_id, info.id, version=3)
+
+
 async def test_exif_orientation_is_applied_to_the_working_copy(rpc: RpcClient, session_id: UUID) -> None:
     """A portrait photo stored sideways with Orientation=6 becomes an upright 3000×4000 working copy."""
     sideways = media.jpeg(media.photo(1200, 900), exif=media.camera_exif(orientation=6))
@@ -185,8 +212,12 @@ async def test_images_are_private_to_their_session(rpc: RpcClient, session_id: U
     """Another session cannot read, change or delete an image, even knowing its id."""
     info = await upload(rpc, session_id, media.jpeg(media.photo(320, 240)))
     other = (await rpc.call(session.CREATE, Empty())).session.id
+    for kind in ("image", "thumbnail", "original"):
+        for version in (None, 1):
+            with pytest.raises(NotFound):
+                await content(rpc, other, info.id, kind=kind, version=version)
     with pytest.raises(NotFound):
-        await content(rpc, other, info.id)
+        await rpc.call(contract.METADATA, contract.ImageRef(session_id=other, image_id=info.id))
     with pytest.raises(NotFound):
         await apply(rpc, other, info.id, contract.RotateOp(degrees=90))
     gone = await rpc.call(contract.DELETE, contract.ImageIds(session_id=other, image_ids=[info.id]))

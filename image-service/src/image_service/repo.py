@@ -1,16 +1,23 @@
-"""The only code that talks to the ``images`` schema."""
+"""The SQL of images and their versions: store, read, edit history (``images.images``/``versions``).
+
+The ``images`` schema's other tables have their own repos, reached from here so one ``ImageRepo``
+serves the whole service: ``profiles`` (``profile_repo``), ``preferences`` (``preference_repo``)
+and the idempotency records (``idempotency_repo``, inside this module's transactions).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
-from imagetools_common.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
+from image_service import idempotency_repo
+from image_service.idempotency import Once, Replay
+from image_service.preference_repo import PreferenceRepo
+from image_service.profile_repo import ProfileRepo
+from image_service.records import ImageRecord, NewVersion, StoredBytes, VersionRow
+from imagetools_common.errors import Conflict, NotFound, QuotaExceeded
 
 _IMAGE_COLUMNS = (
     "id, filename, created_at, original_format, octet_length(original) AS original_bytes, "
@@ -19,77 +26,8 @@ _IMAGE_COLUMNS = (
 _VERSION_COLUMNS = (
     "number, operation, params, format, width, height, bytes, compression, created_at, has_location"
 )
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    """A version about to be stored: its bytes, thumbnail and what made it."""
-
-    operation: str
-    params: dict[str, Any]
-    format: str
-    width: int
-    height: int
-    data: bytes
-    thumbnail: bytes
-    compression: dict[str, Any] | None = None
-    mask: bytes | None = None
-    """Background removal: the mask (greyscale PNG) stored beside the version, in the same transaction."""
-    has_location: bool = False
-    """The bytes hold a location (set by Images from the bytes themselves, see images.private)."""
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    number: int
-    operation: str
-    params: dict[str, Any]
-    format: str
-    width: int
-    height: int
-    bytes: int
-    compression: dict[str, Any] | None
-    created_at: datetime
-    has_location: bool
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    id: UUID
-    filename: str
-    created_at: datetime
-    original_format: str
-    original_bytes: int
-    first_frame_only: bool
-    current_version: int
-    versions: list[VersionRow]
-    original_has_location: bool
-
-    @property
-    def current(self) -> VersionRow:
-        return next(v for v in self.versions if v.number == self.current_version)
-
-
-@dataclass(frozen=True)
-class Once:
-    """A keyed mutation: applied at most once per session and key; a repeat gets the first reply."""
-
-    key: str
-    # The endpoint and a hash of the request without its key (see images.keyed_once).
-    fingerprint: str
-    # The reply to remember, made from the image as the change left it (inside its transaction).
-    render: Callable[[ImageRecord], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Replay:
-    """The stored reply of a keyed mutation that was already applied."""
-
-    reply: dict[str, Any]
-
-
-# How long a key is remembered while its session lives (the session's end removes it at once).
-IDEMPOTENCY_TTL = "1 day"
+# The column lists above name the records' fields, so a row maps onto its record by name.
+_VERSION_FIELDS = [name.strip() for name in _VERSION_COLUMNS.split(",")]
 
 
 def _session_lock_key(session_id: UUID) -> int:
@@ -100,6 +38,8 @@ def _session_lock_key(session_id: UUID) -> int:
 class ImageRepo:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self.profiles = ProfileRepo(pool)
+        self.preferences = PreferenceRepo(pool)
 
     async def count(self, session_id: UUID) -> int:
         return int(
@@ -123,7 +63,7 @@ class ImageRepo:
         async with self._pool.acquire() as conn, conn.transaction():
             # Concurrent uploads into one session queue here, so the count below cannot go stale.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _session_lock_key(session_id))
-            if once is not None and (replay := await self._replayed(conn, session_id, once)):
+            if once is not None and (replay := await idempotency_repo.lookup(conn, session_id, once)):
                 return replay
             held = await conn.fetchval("SELECT count(*) FROM images.images WHERE session_id = $1", session_id)
             if held >= max_images:
@@ -177,6 +117,8 @@ class ImageRepo:
                 version.mask,
             )
 
+    # Reading -----------------------------------------------------------------------------------
+
     async def for_session(self, session_id: UUID) -> list[ImageRecord]:
         """The session's images, newest first, with their history (no pixel data)."""
         async with self._pool.acquire() as conn:
@@ -212,23 +154,49 @@ class ImageRepo:
         )
         return _record(row, [_version(v) for v in versions])
 
+    async def stored(
+        self,
+        session_id: UUID,
+        image_id: UUID,
+        number: int | None,
+        kind: Literal["image", "original", "thumbnail"],
+    ) -> StoredBytes:
+        """One file of the session's image with the image's name, in one query.
+
+        ``kind`` "image" is a version's bytes and "thumbnail" its thumbnail (the current version's
+        by default); "original" is the upload as sent. Another session's image is NotFound.
+        """
+        if kind == "original":
+            row = await self._pool.fetchrow(
+                """SELECT filename, original_format AS format, NULL::int AS number, original AS blob
+                   FROM images.images WHERE id = $1 AND session_id = $2""",
+                image_id,
+                session_id,
+            )
+            if row is None:
+                raise NotFound("no such image in this session")
+        else:
+            column = "thumbnail" if kind == "thumbnail" else "data"
+            row = await self._pool.fetchrow(
+                f"""SELECT i.filename, v.number, v.format, v.{column} AS blob FROM images.versions v
+                    JOIN images.images i ON i.id = v.image_id
+                    WHERE v.image_id = $1 AND i.session_id = $2
+                      AND v.number = coalesce($3, i.current_version)""",
+                image_id,
+                session_id,
+                number,
+            )
+            if row is None:
+                raise NotFound("no such image or version in this session")
+        return StoredBytes(row["filename"], row["format"], row["number"], bytes(row["blob"]))
+
     async def version_data(
-        self, session_id: UUID, image_id: UUID, number: int | None, column: str
+        self, session_id: UUID, image_id: UUID, number: int | None, column: Literal["data", "thumbnail"]
     ) -> tuple[int, str, bytes]:
         """(number, format, bytes) of a version's ``data`` or ``thumbnail``; the current one by default."""
-        if column not in ("data", "thumbnail"):
-            raise ValueError(column)
-        row = await self._pool.fetchrow(
-            f"""SELECT v.number, v.format, v.{column} AS blob FROM images.versions v
-                JOIN images.images i ON i.id = v.image_id
-                WHERE v.image_id = $1 AND i.session_id = $2 AND v.number = coalesce($3, i.current_version)""",
-            image_id,
-            session_id,
-            number,
-        )
-        if row is None:
-            raise NotFound("no such image or version in this session")
-        return row["number"], row["format"], bytes(row["blob"])
+        stored = await self.stored(session_id, image_id, number, "image" if column == "data" else "thumbnail")
+        assert stored.number is not None
+        return stored.number, stored.format, stored.data
 
     async def mask(self, session_id: UUID, image_id: UUID, number: int | None) -> tuple[int, bytes]:
         """(number, PNG) of the mask a background removal stored with a version (the current by default)."""
@@ -247,15 +215,7 @@ class ImageRepo:
             raise NotFound(f"version {row['number']} was not made by background removal: it has no mask")
         return row["number"], bytes(row["data"])
 
-    async def original(self, session_id: UUID, image_id: UUID) -> tuple[str, bytes]:
-        row = await self._pool.fetchrow(
-            "SELECT original_format, original FROM images.images WHERE id = $1 AND session_id = $2",
-            image_id,
-            session_id,
-        )
-        if row is None:
-            raise NotFound("no such image in this session")
-        return row["original_format"], bytes(row["original"])
+    # Changing ----------------------------------------------------------------------------------
 
     async def add_version(
         self,
@@ -282,7 +242,7 @@ class ImageRepo:
             if row is None:
                 raise NotFound("no such image in this session")
             # Under the row lock: a first attempt still running commits (or not) before this looks.
-            if once is not None and (replay := await self._replayed(conn, session_id, once)):
+            if once is not None and (replay := await idempotency_repo.lookup(conn, session_id, once)):
                 return replay
             if row["current_version"] != based_on:
                 raise Conflict("the image changed while this operation ran: look again and retry")
@@ -323,7 +283,7 @@ class ImageRepo:
             )
             if current is None:
                 raise NotFound("no such image in this session")
-            if once is not None and (replay := await self._replayed(conn, session_id, once)):
+            if once is not None and (replay := await idempotency_repo.lookup(conn, session_id, once)):
                 return replay
             if to is None:
                 order = "DESC" if step == -1 else "ASC"
@@ -343,29 +303,10 @@ class ImageRepo:
             await conn.execute("UPDATE images.images SET current_version = $2 WHERE id = $1", image_id, to)
             return await self._finish(conn, session_id, image_id, once)
 
-    # Idempotency keys ----------------------------------------------------------------------------
-
     async def replay(self, session_id: UUID, once: Once) -> Replay | None:
         """The first reply to this key, if it was applied (a cheap look before doing any work)."""
         async with self._pool.acquire() as conn:
-            return await self._replayed(conn, session_id, once)
-
-    @staticmethod
-    async def _replayed(conn: asyncpg.Connection, session_id: UUID, once: Once) -> Replay | None:
-        row = await conn.fetchrow(
-            f"""SELECT fingerprint, reply FROM images.idempotency
-                WHERE session_id = $1 AND key = $2 AND created_at > now() - interval '{IDEMPOTENCY_TTL}'""",
-            session_id,
-            once.key,
-        )
-        if row is None:
-            return None
-        if row["fingerprint"] != once.fingerprint:
-            raise ValidationFailed(
-                "idempotency_key: this key was already used for a different request",
-                details={"field": "idempotency_key"},
-            )
-        return Replay(row["reply"])
+            return await idempotency_repo.lookup(conn, session_id, once)
 
     async def _finish(
         self, conn: asyncpg.Connection, session_id: UUID, image_id: UUID, once: Once | None
@@ -373,26 +314,7 @@ class ImageRepo:
         """The image as the change left it, and, for a keyed change, its reply remembered with it."""
         record = await self.get(session_id, image_id, conn)
         if once is not None:
-            await conn.execute(
-                f"""DELETE FROM images.idempotency
-                    WHERE session_id = $1 AND created_at <= now() - interval '{IDEMPOTENCY_TTL}'""",
-                session_id,
-            )
-            try:
-                await conn.execute(
-                    """INSERT INTO images.idempotency (session_id, key, fingerprint, reply)
-                       VALUES ($1, $2, $3, $4)""",
-                    session_id,
-                    once.key,
-                    once.fingerprint,
-                    once.render(record),
-                )
-            except asyncpg.UniqueViolationError:
-                # The same key on another image at the same moment: only a misbehaving client does this.
-                raise ValidationFailed(
-                    "idempotency_key: this key is in use by another request",
-                    details={"field": "idempotency_key"},
-                ) from None
+            await idempotency_repo.remember(conn, session_id, once, record)
         return record
 
     async def delete(self, session_id: UUID, image_ids: list[UUID] | None) -> int:
@@ -407,91 +329,10 @@ class ImageRepo:
             )
         return int(status.split()[-1])
 
-    # Privacy -----------------------------------------------------------------------------------
-
-    async def keep_location(self, session_id: UUID) -> bool:
-        """Whether the session keeps locations in the versions it makes (off unless it said so)."""
-        value = await self._pool.fetchval(
-            "SELECT keep_location FROM images.preferences WHERE session_id = $1", session_id
-        )
-        return bool(value)
-
-    async def set_keep_location(self, session_id: UUID, keep: bool) -> None:
-        try:
-            await self._pool.execute(
-                """INSERT INTO images.preferences (session_id, keep_location) VALUES ($1, $2)
-                   ON CONFLICT (session_id) DO UPDATE SET keep_location = EXCLUDED.keep_location""",
-                session_id,
-                keep,
-            )
-        except asyncpg.ForeignKeyViolationError:
-            raise NotFound("the session has ended") from None
-
-    # Profiles ----------------------------------------------------------------------------------
-
-    async def profiles(self, session_id: UUID) -> list[asyncpg.Record]:
-        return list(
-            await self._pool.fetch(
-                "SELECT id, name, settings FROM images.profiles WHERE session_id = $1"
-                " ORDER BY created_at, id",
-                session_id,
-            )
-        )
-
-    async def profile(self, session_id: UUID, profile_id: str) -> asyncpg.Record | None:
-        return await self._pool.fetchrow(
-            "SELECT id, name, settings FROM images.profiles WHERE session_id = $1 AND id = $2",
-            session_id,
-            profile_id,
-        )
-
-    async def save_profile(
-        self, session_id: UUID, profile_id: str, name: str, settings: dict[str, Any]
-    ) -> None:
-        try:
-            await self._pool.execute(
-                """INSERT INTO images.profiles (session_id, id, name, settings) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (session_id, id)
-                   DO UPDATE SET name = EXCLUDED.name, settings = EXCLUDED.settings""",
-                session_id,
-                profile_id,
-                name,
-                settings,
-            )
-        except asyncpg.ForeignKeyViolationError:
-            raise NotFound("the session has ended") from None
-
-    async def delete_profile(self, session_id: UUID, profile_id: str) -> bool:
-        status = await self._pool.execute(
-            "DELETE FROM images.profiles WHERE session_id = $1 AND id = $2", session_id, profile_id
-        )
-        return status != "DELETE 0"
-
 
 def _version(row: asyncpg.Record) -> VersionRow:
-    return VersionRow(
-        number=row["number"],
-        operation=row["operation"],
-        params=row["params"],
-        format=row["format"],
-        width=row["width"],
-        height=row["height"],
-        bytes=row["bytes"],
-        compression=row["compression"],
-        created_at=row["created_at"],
-        has_location=row["has_location"],
-    )
+    return VersionRow(**{name: row[name] for name in _VERSION_FIELDS})
 
 
 def _record(row: asyncpg.Record, versions: list[VersionRow]) -> ImageRecord:
-    return ImageRecord(
-        id=row["id"],
-        filename=row["filename"],
-        created_at=row["created_at"],
-        original_format=row["original_format"],
-        original_bytes=row["original_bytes"],
-        first_frame_only=row["first_frame_only"],
-        current_version=row["current_version"],
-        versions=versions,
-        original_has_location=row["original_has_location"],
-    )
+    return ImageRecord(**row, versions=versions)
