@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from imagetools_common.settings import Settings, describe_error, dev_secret
+from imagetools_common.settings import Settings, describe_error, dev_secret, nats_servers
 
 SECRET = "s" * 40
 
@@ -53,6 +53,41 @@ def test_cors_origins_are_split_and_wildcards_refused() -> None:
         make(session_secret_key=SECRET, cors_origins="*")
     with pytest.raises(ValidationError, match="without a path"):
         make(session_secret_key=SECRET, cors_origins="https://a.example/app")
+
+
+def test_nats_url_takes_a_list_of_servers() -> None:
+    """NATS_URL may name a cluster's nodes, comma-separated, kept in order (spaces dropped)."""
+    s = make(session_secret_key=SECRET, nats_url="nats://nats-0:4222, nats://nats-1:4222,tls://nats-2")
+    assert s.nats_url == "nats://nats-0:4222,nats://nats-1:4222,tls://nats-2"
+    assert nats_servers(s.nats_url) == ("nats://nats-0:4222", "nats://nats-1:4222", "tls://nats-2")
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("nats://nats-0:4222,,nats://nats-1:4222", "an empty entry"),
+        ("nats://nats-0:4222;nats://nats-1:4222", "not a NATS server URL"),  # wrong separator
+        ("nats-0:4222", "not a NATS server URL"),
+        ("http://nats-0:4222", "not a NATS server URL"),
+        ("nats://nats-0:42x22", "not a NATS server URL"),
+        ("nats://nats-0:4222/x", "without a path"),
+        ("nats://nats-0:4222,nats://nats-0:4222", "named twice"),
+    ],
+)
+def test_a_malformed_nats_url_is_one_clear_line(value: str, says: str) -> None:
+    """A NATS_URL no client could dial stops start-up with a line naming NATS_URL and the fault."""
+    with pytest.raises(ValidationError) as caught:
+        make(session_secret_key=SECRET, nats_url=value)
+    line = describe_error(caught.value)
+    assert line.startswith("NATS_URL: ") and says in line and "\n" not in line
+
+
+def test_a_bad_nats_url_never_shows_its_password() -> None:
+    """Credentials in a refused NATS_URL are not echoed to the terminal or logs."""
+    with pytest.raises(ValidationError) as caught:
+        make(session_secret_key=SECRET, nats_url="nats://user:hunter2@nats-0:4222/path")
+    line = describe_error(caught.value)
+    assert "hunter2" not in line and "nats-0:4222" in line
 
 
 def test_error_line_names_the_variable_and_value() -> None:

@@ -16,7 +16,7 @@ import socket
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
-from imagetools_common.settings import Settings
+from imagetools_common.settings import Settings, nats_servers
 
 # The $SRV metadata key every service instance announces its hostname under (see lifecycle.serve).
 HOST_METADATA = "host"
@@ -30,12 +30,13 @@ async def instance_answers(nats_url: str, name: str, host: str, window: float = 
         """A failed check says so by its exit status; no traceback per connection attempt."""
 
     try:
+        # Not rpc.connect: a check must fail fast, never wait or reconnect; same server list, though.
         await nc.connect(
-            nats_url, name="healthcheck", connect_timeout=2, allow_reconnect=False,
+            list(nats_servers(nats_url)), name="healthcheck", connect_timeout=2, allow_reconnect=False,
             # nats-py's initial connect loops over attempts too; 0 would mean forever.
             max_reconnect_attempts=1, reconnect_time_wait=1, error_cb=quiet,
         )  # fmt: skip
-    except Exception:  # any failure to reach NATS means unhealthy, whatever its kind
+    except Exception:  # a bad NATS_URL, or any failure to reach NATS, means unhealthy
         return False
     found = asyncio.Event()
 

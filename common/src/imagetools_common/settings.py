@@ -19,6 +19,35 @@ MIN_SECRET_LENGTH = 32
 DEV_SECRET_FILE = "session_secret_key"  # noqa: S105 - a file name, not a secret
 
 
+NATS_SCHEMES = ("nats", "tls")
+
+
+def nats_servers(value: str) -> tuple[str, ...]:
+    """The servers of a NATS_URL: one URL, or several separated by commas (the nodes of a cluster).
+
+    Order matters: a client connects to the first one it reaches, so each process can name its
+    nearest node first. Anything a client could not dial is refused here, at start-up, with the
+    entry named.
+    """
+    servers = tuple(part.strip() for part in value.split(","))
+    for server in servers:
+        if not server:
+            raise ValueError("an empty entry: separate server URLs with single commas")
+        parts = urlsplit(server)
+        shown = repr(parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl())  # no credentials
+        try:
+            port = parts.port  # parsed lazily: a bad port raises here
+        except ValueError:
+            port = -1
+        if parts.scheme not in NATS_SCHEMES or not parts.hostname or port == -1:
+            raise ValueError(f"{shown} is not a NATS server URL like nats://nats-0:4222")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"{shown} must be a server only, without a path")
+    if len(set(servers)) < len(servers):
+        raise ValueError("a server is named twice")
+    return servers
+
+
 def _origin(value: str) -> str:
     """Normalise ``scheme://host[:port]``; anything with a path, query or wildcard is refused."""
     parts = urlsplit(value.strip())
@@ -48,7 +77,10 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: pretty in a terminal, JSON lines otherwise"
     )
-    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server the services talk over")
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS server the services talk over; several (a cluster's nodes) separated by commas",
+    )
     database_url: str = Field(
         "postgresql://imagetools@127.0.0.1:5432/imagetools", description="PostgreSQL shared by the services"
     )
@@ -80,6 +112,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = [part for part in value.split(",") if part.strip()]
         return tuple(_origin(v) for v in value)
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_servers(cls, value: str) -> str:
+        return ",".join(nats_servers(value))
 
     @field_validator("openrouter_app_url")
     @classmethod
@@ -138,7 +175,8 @@ def describe_error(error: ValidationError) -> str:
         return message
     name = "_".join(str(p) for p in first["loc"]).upper()
     given = first.get("input")
-    secret = any(word in name for word in ("SECRET", "KEY", "PASSWORD"))
+    # A URL with user:password@ is a secret too, whatever the variable's name.
+    secret = any(word in name for word in ("SECRET", "KEY", "PASSWORD")) or "@" in str(given)
     shown = "" if secret or isinstance(given, dict | list) or given is None else f" (got {given!r})"
     return f"{name}: {message}{shown}"
 

@@ -10,6 +10,7 @@ import nats
 from nats.aio.client import Client as NATS
 
 from imagetools_common.logs import get_logger
+from imagetools_common.settings import nats_servers
 
 log = get_logger("imagetools.nats")
 
@@ -22,7 +23,11 @@ class PayloadLimitTooSmall(RuntimeError):
 
 
 async def connect(url: str, name: str, *, wait: float = 30.0) -> NATS:
-    """Connect, retrying for ``wait`` seconds while the server comes up; then reconnect forever."""
+    """Connect, retrying for ``wait`` seconds while the server comes up; then reconnect forever.
+
+    ``url`` is NATS_URL: one server or a comma-separated list (a cluster's nodes), tried in order.
+    """
+    servers = list(nats_servers(url))
 
     async def on_error(error: Exception) -> None:
         log.warning("nats error", error=str(error))
@@ -42,7 +47,11 @@ async def connect(url: str, name: str, *, wait: float = 30.0) -> NATS:
     while True:
         try:
             nc = await nats.connect(
-                servers=[url],
+                servers=servers,
+                # In the order given, not shuffled: each process names its own node first, so an
+                # operator decides how connections spread; the rest (and the nodes the cluster
+                # announces) are where it goes when that node does.
+                dont_randomize=True,
                 name=name,
                 connect_timeout=2,
                 allow_reconnect=True,
