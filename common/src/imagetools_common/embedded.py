@@ -10,18 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
 
 from imagetools_common.logs import get_logger
 
 log = get_logger("imagetools.embedded")
+
+# The name every node of an embedded cluster shares (nodes of different clusters refuse to route).
+CLUSTER_NAME = "imagetools"
 
 
 PR_SET_PDEATHSIG = 1
@@ -77,20 +83,38 @@ async def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
 
 
 class EmbeddedNats:
-    """A nats-server process with the project's config on a fixed (by default free) port."""
+    """A nats-server process with the project's config on a fixed (by default free) port.
+
+    With ``cluster_port`` it is a cluster node: it listens for routes there and keeps dialling
+    ``routes`` (the other nodes' route URLs) until they answer, also after a peer restarts.
+    """
 
     def __init__(
-        self, config: Path, *, port: int = 0, monitor_port: int = 0, log_file: Path | None = None
+        self,
+        config: Path,
+        *,
+        port: int = 0,
+        monitor_port: int = 0,
+        log_file: Path | None = None,
+        cluster_port: int | None = None,
+        routes: Sequence[str] = (),
     ) -> None:
         self.config = config
         self.port = port or free_port()
         self.monitor_port = monitor_port or free_port()
+        self.cluster_port = cluster_port
+        self.routes = tuple(routes)
         self._log_file = log_file
         self._process: asyncio.subprocess.Process | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def route_url(self) -> str:
+        assert self.cluster_port is not None, "not a cluster node"
+        return f"nats://127.0.0.1:{self.cluster_port}"
 
     @property
     def running(self) -> bool:
@@ -100,12 +124,17 @@ class EmbeddedNats:
         out: IO[Any] | int = subprocess.DEVNULL
         if self._log_file is not None:
             out = self._log_file.open("ab")
+        cluster: tuple[str, ...] = ()
+        if self.cluster_port is not None:
+            cluster = ("--cluster", self.route_url, "--cluster_name", CLUSTER_NAME,
+                       "--routes", ",".join(self.routes))  # fmt: skip
         self._process = await asyncio.create_subprocess_exec(
             nats_server_binary(),
             "-c", str(self.config),
             "-a", "127.0.0.1",
             "-p", str(self.port),
             "-m", str(self.monitor_port),
+            *cluster,
             stdout=out,
             stderr=out,
             # Out of the terminal's process group: Ctrl-C must not take the bus away from services
@@ -129,6 +158,75 @@ class EmbeddedNats:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def kill(self) -> None:
+        """SIGKILL: no goodbye to clients or peers, as when its machine dies."""
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+
+    def _monitor(self, endpoint: str) -> Any:
+        """A monitoring endpoint's JSON (blocking: call it in a thread)."""
+        url = f"http://127.0.0.1:{self.monitor_port}/{endpoint}"
+        with urlopen(url, timeout=5) as response:
+            return json.load(response)
+
+    def peers(self) -> set[str]:
+        """Server ids of the nodes this one has a route to (blocking)."""
+        # Several connections per peer (route pooling): count peers, not connections.
+        return {route["remote_id"] for route in self._monitor("routez").get("routes") or []}
+
+    def clients(self) -> list[str]:
+        """The names of the clients connected to this node (blocking): services connect as theirs."""
+        return [c.get("name", "") for c in self._monitor("connz?limit=1024").get("connections") or []]
+
+
+class EmbeddedNatsCluster:
+    """``size`` nats-server nodes routed to each other on loopback, as the Kubernetes StatefulSet runs
+    them; the project's config (max_payload and all) on every node."""
+
+    def __init__(self, config: Path, *, size: int = 3, log_dir: Path | None = None) -> None:
+        route_ports = [free_port() for _ in range(size)]
+        routes = [f"nats://127.0.0.1:{port}" for port in route_ports]
+        self.nodes = [
+            EmbeddedNats(
+                config,
+                log_file=log_dir / f"nats-{i}.log" if log_dir is not None else None,
+                cluster_port=port,
+                routes=[r for r in routes if r != routes[i]],
+            )
+            for i, port in enumerate(route_ports)
+        ]
+
+    def url_from(self, first: int) -> str:
+        """A NATS_URL naming node ``first`` first, then the others: a process's own node, then where
+        it goes when that node does."""
+        order = self.nodes[first:] + self.nodes[:first]
+        return ",".join(node.url for node in order)
+
+    async def start(self) -> None:
+        await asyncio.gather(*(node.start() for node in self.nodes))
+        await self.wait_routed()
+
+    async def wait_routed(self, timeout: float = 30.0) -> None:
+        """Until every running node has a route to every other running one (a restarted node has
+        rejoined), so a message published anywhere reaches a subscriber anywhere."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            running = [node for node in self.nodes if node.running]
+            try:
+                seen = [await asyncio.to_thread(node.peers) for node in running]
+            except OSError:
+                seen = []  # a node that just started may not serve monitoring yet
+            if seen and all(len(peers) >= len(running) - 1 for peers in seen):
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"the NATS cluster did not form in {timeout:g} s: peers {seen}")
+            await asyncio.sleep(0.1)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(node.stop() for node in self.nodes))
 
 
 class EmbeddedPostgres:

@@ -118,6 +118,8 @@ class Stack:
     nats: EmbeddedNats | None = None
     postgres: EmbeddedPostgres | None = None
     processes: list[ServiceProcess] = field(default_factory=list)
+    # What one kind of process gets on top of ``env``: e.g. its own NATS node first in NATS_URL.
+    process_env: dict[str, dict[str, str]] = field(default_factory=dict)
     # How many of each kind were ever started: a replacement for a removed replica gets a fresh name
     # (and log file), never the name of one still running.
     started: dict[str, int] = field(default_factory=dict)
@@ -175,7 +177,7 @@ class Stack:
     async def start_service(self, kind: str) -> ServiceProcess:
         index = self.started[kind] = self.started.get(kind, 0) + 1
         name = kind if index == 1 else f"{kind}-{index}"
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **self.env, **self.process_env.get(kind, {})}
         process = ServiceProcess(name, MODULES[kind], env, self._log_path(name))
         await process.start()
         self.processes.append(process)

@@ -23,6 +23,7 @@ from nats.aio.client import Client as NATS
 from imagetools_common.db import create_pool
 from imagetools_common.embedded import (
     EmbeddedNats,
+    EmbeddedNatsCluster,
     EmbeddedPostgres,
     drop_database,
     ensure_database,
@@ -49,6 +50,17 @@ async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture(scope="module")
+async def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedNatsCluster]:
+    """Three nats-server nodes routed to each other on loopback, each with deploy/nats/nats.conf;
+    a test may kill and restart any node (same ports), so each module gets its own cluster."""
+    cluster = EmbeddedNatsCluster(find_project_file("deploy/nats/nats.conf"),
+                                  log_dir=tmp_path_factory.mktemp("nats-cluster"))  # fmt: skip
+    await cluster.start()
+    yield cluster
+    await cluster.stop()
 
 
 @pytest.fixture(scope="session")
