@@ -6,7 +6,7 @@ demonstrated and tested without an OpenRouter account or the network.
 """
 
 from oauth_service.fake_openrouter.app import create_fake
-from oauth_service.fake_openrouter.chat import MODELS
+from oauth_service.fake_openrouter.catalogue import MODELS
 from oauth_service.fake_openrouter.state import (
     CODE_TTL,
     ApiKey,

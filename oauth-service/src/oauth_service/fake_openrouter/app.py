@@ -16,7 +16,8 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from oauth_service.fake_openrouter.chat import chat_completions, filter_models
+from oauth_service.fake_openrouter.catalogue import filter_models
+from oauth_service.fake_openrouter.chat import chat_completions
 from oauth_service.fake_openrouter.state import (
     RECORD,
     RELEASE,
