@@ -23,6 +23,14 @@ Whenever the Orientation is not 1 (the stored pixels are meant to be shown rotat
 keeps a minimal EXIF with just the Orientation, or the picture would turn sideways. Every
 result is read back and checked; if metadata that should be gone is still there the operation
 fails rather than pretending.
+
+The location has its own helpers (``has_location``, ``location``, ``with_location``): the privacy
+rule needs to find it, carry it from the original into a re-encoded version, or strip it alone.
+
+Why one module of over 350 lines: reading, stripping and the location are one concept, a file's
+metadata as the user sees it. They share the tag table and the one test of "located" (EXIF GPS or
+XMP GPS) that the read-back check also uses; the per-container work is already apart
+(``_strip``, ``_exif``, ``_xmp``, ``_isobmff``, ``_jpeg``).
 """
 
 from __future__ import annotations
