@@ -7,7 +7,6 @@ import base64
 import hashlib
 import io
 import json
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -31,6 +30,7 @@ from image_service.settings import ImageSettings
 from imagetools_common.contracts import image, oauth, session
 from imagetools_common.embedded import free_port
 from imagetools_common.testing import media
+from imagetools_common.testing.logs import CapturedLogs
 from imagetools_common.testing.services import running, settings_for
 from oauth_service.__main__ import STORAGE as OAUTH_STORAGE
 from oauth_service.fake_openrouter import FakeState, Mode, create_fake
@@ -41,6 +41,8 @@ from session_service.handlers import register as register_sessions
 from session_service.settings import SessionSettings
 
 CSRF = {"X-Requested-With": "ImageTools"}
+# Bound on waiting for what another service or the fake OpenRouter does in its own time.
+WAIT = 30.0
 CHAT = "/api/v1/chat/completions"
 
 
@@ -294,8 +296,9 @@ async def test_stopping_mid_stream_cancels_the_model_and_saves_nothing(world: Wo
         assert response.status == 200
         assert (await response.content.readuntil(b"\n\n")).startswith(b"event: delta")
         response.close()  # the user pressed stop
-    while not world.fake.calls(CHAT)[-1].aborted:  # noqa: ASYNC110 - the fake records, it does not signal
-        await asyncio.sleep(0.05)
+    async with asyncio.timeout(WAIT):
+        while not world.fake.calls(CHAT)[-1].aborted:  # noqa: ASYNC110 - the fake records, it does not signal
+            await asyncio.sleep(0.05)
     world.fake.stream_delay = 0
     assert await no_messages(world, image_id)
 
@@ -418,8 +421,9 @@ async def test_deleting_the_image_deletes_its_conversation(world: World, db_pool
     count = "SELECT count(*) FROM oauth.chat_messages WHERE image_id = $1::uuid"
     assert await db_pool.fetchval(count, image_id) == 2
     assert (await world.request("DELETE", f"/api/v1/images/{image_id}"))[0] == 204
-    while await db_pool.fetchval(count, image_id):  # noqa: ASYNC110 - the event is handled in another service
-        await asyncio.sleep(0.05)
+    async with asyncio.timeout(WAIT):
+        while await db_pool.fetchval(count, image_id):  # noqa: ASYNC110 - the event is handled in another service
+            await asyncio.sleep(0.05)
 
 
 async def test_a_missed_deletion_is_caught_when_the_conversation_is_next_read(
@@ -591,11 +595,13 @@ async def test_an_edit_the_browser_abandons_is_cancelled_and_changes_nothing(wor
             headers=CSRF,
         )
     )
-    while len(world.fake.calls(CHAT)) == calls:  # noqa: ASYNC110 - the fake records, it does not signal
-        await asyncio.sleep(0.05)
+    async with asyncio.timeout(WAIT):
+        while len(world.fake.calls(CHAT)) == calls:  # noqa: ASYNC110 - the fake records, it does not signal
+            await asyncio.sleep(0.05)
     request.cancel()  # the browser gives up: the connection closes
-    while not world.fake.calls(CHAT)[-1].aborted:  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
+    async with asyncio.timeout(WAIT):
+        while not world.fake.calls(CHAT)[-1].aborted:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
     world.fake.stream_delay = 0
     assert (await world.json("GET", f"/api/v1/images/{uploaded['id']}"))["versions"] == uploaded["versions"]
 
@@ -616,10 +622,9 @@ async def test_edit_errors_are_json_and_change_nothing(world: World) -> None:
 
 
 async def test_no_key_material_in_responses_logs_or_bus_messages(
-    world: World, nc: NATS, caplog: pytest.LogCaptureFixture
+    world: World, nc: NATS, logs: CapturedLogs
 ) -> None:
     """Connect, list models, chat, edit, disconnect: no `sk-or-` in any response, log line or NATS message."""
-    caplog.set_level(logging.DEBUG)
     seen: list[bytes] = []
 
     async def record(msg: Any) -> None:
@@ -640,9 +645,9 @@ async def test_no_key_material_in_responses_logs_or_bus_messages(
     assert len(seen) > 20 and world.fake.calls(CHAT)[-1].key == key
     for data in [*seen, *world.bodies]:
         assert b"sk-or-" not in data
-    logged = "\n".join(
-        r.getMessage() + json.dumps(getattr(r, "__dict__", {}), default=str) for r in caplog.records
-    )
+    # The last request's access line is written after its response: wait for it before reading the log.
+    await logs.wait_for(lambda e: e.get("logger") == "gateway.access" and e.get("method") == "DELETE")
+    logged = logs.text()
     assert "sk-or-" not in logged and key not in logged
 
 
@@ -741,8 +746,9 @@ async def test_one_edit_at_a_time_per_session(world: World) -> None:
     slow = asyncio.ensure_future(
         world.http.post(path, json={"instruction": ("word " * 100).strip()}, headers=CSRF)
     )
-    while len(world.fake.calls(CHAT)) == calls:  # noqa: ASYNC110 - the fake records, it does not signal
-        await asyncio.sleep(0.05)
+    async with asyncio.timeout(WAIT):
+        while len(world.fake.calls(CHAT)) == calls:  # noqa: ASYNC110 - the fake records, it does not signal
+            await asyncio.sleep(0.05)
     status, headers, body = await world.request(
         "POST", f"/api/v1/images/{uploaded['id']}/ai-edit", json={"instruction": "invert"}
     )

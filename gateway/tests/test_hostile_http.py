@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from gateway.routes import ROUTES
 from gateway.settings import GatewaySettings
 from imagetools_common.testing import media
 from imagetools_common.testing.hostile import HostileFile, hostile_images
+from imagetools_common.testing.logs import CapturedLogs
 from imagetools_common.testing.rawhttp import dechunk
 
 CRLF = b"\r\n"
@@ -717,29 +717,20 @@ def problems_with(attack: Attack, reply: Reply | None) -> str | None:
     return None
 
 
-def log_problems(records: list[logging.LogRecord]) -> list[str]:
-    return [
-        f"{r.name} {r.levelname}: {r.getMessage()[:300]}"
-        for r in records
-        if r.levelno >= logging.ERROR or r.exc_info or "Traceback" in r.getMessage()
-    ]
-
-
 @pytest.mark.parametrize("category", sorted(CORPUS))
 async def test_hostile_requests_are_refused_cleanly(
-    category: str, target: tuple[Client, Target], caplog: pytest.LogCaptureFixture
+    category: str, target: tuple[Client, Target], logs: CapturedLogs
 ) -> None:
     """Each hostile request of the category: a 4xx JSON error or a hang-up; nothing changed or logged."""
     client, t = target
     before = await state(client)
     problems: list[str] = []
-    caplog.set_level(logging.INFO)
     for attack in CORPUS[category](t):
         if (problem := problems_with(attack, await exchange(t.port, attack.raw))) is not None:
             problems.append(f"{attack.name}: {problem}")
     assert not problems, "\n".join(problems)
     assert await state(client) == before
-    assert not (logged := log_problems(caplog.records)), "\n".join(logged)
+    assert not (logged := logs.problems()), "\n".join(logged)
 
 
 @pytest.fixture(scope="module")
@@ -749,11 +740,10 @@ def hostile_files() -> list[HostileFile]:
 
 
 async def test_hostile_images_upload_as_an_image_or_a_4xx(
-    backend: Any, make_client: Any, hostile_files: list[HostileFile], caplog: pytest.LogCaptureFixture
+    backend: Any, make_client: Any, hostile_files: list[HostileFile], logs: CapturedLogs
 ) -> None:
     """Each file of the hostile image corpus uploads as 201 or a 4xx JSON error; no 5xx, no error logged."""
     client: Client = await make_client(**UNLIMITED)
-    caplog.set_level(logging.INFO)
     problems: list[str] = []
     for hostile in hostile_files:
         form = aiohttp.FormData()
@@ -768,7 +758,7 @@ async def test_hostile_images_upload_as_an_image_or_a_4xx(
         elif not (400 <= response.status < 500 and body["error"]["message"]):
             problems.append(f"{hostile.category}/{hostile.name}: {response.status} {body}")
     assert not problems, "\n".join(problems)
-    assert not (logged := log_problems(caplog.records)), "\n".join(logged)
+    assert not (logged := logs.problems()), "\n".join(logged)
 
 
 def test_json_depth_counts_only_real_nesting() -> None:

@@ -31,6 +31,7 @@ from imagetools_common.embedded import (
 )
 from imagetools_common.logs import configure_logging
 from imagetools_common.rpc import connect
+from imagetools_common.testing.logs import CapturedLogs, captured_logs
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,6 +101,13 @@ async def nc(nats_server: EmbeddedNats) -> AsyncIterator[NATS]:
     client = await connect(nats_server.url, "test")
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def logs() -> AsyncIterator[CapturedLogs]:
+    """Every line the test logs, as redacted data it can assert on and wait for."""
+    with captured_logs(asyncio.get_running_loop()) as captured:
+        yield captured
 
 
 @pytest.fixture
