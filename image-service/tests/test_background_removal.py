@@ -21,7 +21,7 @@ from image_service.__main__ import STORAGE as IMAGE_STORAGE
 from image_service.handlers import register as register_images
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
-from imagetools_common.contracts import session
+from imagetools_common.contracts import registry, session
 from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import (
     Conflict,
@@ -105,7 +105,7 @@ async def remove(
         operation=contract.RemoveBackgroundOp(**op),
         operation_id=operation_id,
     )
-    return await rpc.call(contract.APPLY, request, timeout=contract.BACKGROUND_APPLY_TIMEOUT)
+    return await rpc.call(registry.route(request.operation).endpoint, request)
 
 
 def opened(body: bytes) -> Image.Image:
@@ -294,14 +294,13 @@ async def test_a_full_queue_answers_rate_limited_with_a_retry_after(
     assert all(isinstance(r.details["retry_after"], int) and r.details["retry_after"] >= 1 for r in refused)
 
 
-async def test_a_cancelled_removal_stores_nothing(rpc: RpcClient, nc: NATS) -> None:
+async def test_a_cancelled_removal_stores_nothing(rpc: RpcClient) -> None:
     """A cancel for the operation id (the browser went away) means no new version, whenever it arrives."""
     session_id = await new_session(rpc)
     image = await upload(rpc, session_id, png(skdata.chelsea()))
     operation_id = uuid.uuid4()
     running_removal = asyncio.create_task(remove(rpc, session_id, image.id, operation_id=operation_id))
-    cancel = contract.CancelOperation(operation_id=operation_id)
-    await nc.publish(contract.CANCEL_SUBJECT, cancel.model_dump_json().encode())
+    await rpc.publish(contract.CANCEL, contract.CancelOperation(operation_id=operation_id))
     with pytest.raises(Conflict, match="cancelled"):
         await running_removal
     # The replica runs one removal at a time: when this one is stored, the cancelled one has ended.

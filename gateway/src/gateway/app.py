@@ -30,7 +30,6 @@ BODY_OVERHEAD = 1024 * 1024
 async def _nats(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     async with connection(settings.nats_url, "gateway", settings.max_upload_bytes) as nc:
-        app[keys.NATS_CONNECTION] = nc
         # Reads and keyed mutations survive a replica dying mid-request (see rpc/retry.py).
         app[keys.RPC] = RetryingRpcClient(nc)
         app[keys.HEALTH] = HealthProbe(nc, BACKEND_SERVICES)

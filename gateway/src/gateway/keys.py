@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
-from nats.aio.client import Client as NATS
 
 from imagetools_common.contracts.session import SessionInfo
 from imagetools_common.rpc import RpcClient
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from gateway.spa import WebApp
 
 SETTINGS: web.AppKey[GatewaySettings] = web.AppKey("settings")
-NATS_CONNECTION = web.AppKey("nats", NATS)
 RPC = web.AppKey("rpc", RpcClient)
 HEALTH: web.AppKey[HealthProbe] = web.AppKey("health")
 WEB_APP: web.AppKey[WebApp] = web.AppKey("web_app")

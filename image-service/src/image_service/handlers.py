@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from PIL import Image
@@ -11,8 +12,25 @@ from image_service.images import Images
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
+from imagetools_common.contracts import registry
 from imagetools_common.contracts.session import SessionRef
+from imagetools_common.errors import ValidationFailed
 from imagetools_common.lifecycle import Runtime
+from imagetools_common.rpc import RpcClient
+
+Apply = Callable[[contract.ApplyRequest], Awaitable[contract.ImageInfo]]
+
+
+def routed(endpoint: registry.ApplyEndpoint, run: Apply) -> Apply:
+    """``run`` for the operations the registry sends to ``endpoint``; any other is refused."""
+
+    async def apply(request: contract.ApplyRequest) -> contract.ImageInfo:
+        if not registry.serves(endpoint, request.operation):
+            wrong = f"type: {request.operation.type} does not run on {endpoint.subject}"
+            raise ValidationFailed(wrong, details={"field": "type"})
+        return await run(request)
+
+    return apply
 
 
 async def register(runtime: Runtime[ImageSettings]) -> None:
@@ -26,13 +44,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     background = BackgroundRemoval(repo, runtime.settings, images)
     runtime.service.metadata.update(await background.start())
     runtime.cleanup.append(background.close)
-    cancels = await runtime.nc.subscribe(contract.CANCEL_SUBJECT, cb=background.on_cancel)
-    runtime.async_cleanup.append(cancels.unsubscribe)
-
-    async def apply(request: contract.ApplyRequest) -> contract.ImageInfo:
-        if isinstance(request.operation, contract.RemoveBackgroundOp):
-            return await background.apply(request)
-        return await images.apply(request)
+    rpc = RpcClient(runtime.nc)
 
     async def count(request: SessionRef) -> contract.ImageCount:
         return contract.ImageCount(count=await repo.count(request.session_id))
@@ -42,8 +54,9 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
 
     async def announce_deleted(session_id: UUID, image_ids: list[UUID] | None) -> None:
         """Tell other services (oauth-service drops the images' AI conversations); fire and forget."""
-        event = contract.ImagesDeleted(session_id=session_id, image_ids=image_ids)
-        await runtime.nc.publish(contract.DELETED_EVENT, event.model_dump_json().encode())
+        await rpc.publish(
+            contract.IMAGES_DELETED, contract.ImagesDeleted(session_id=session_id, image_ids=image_ids)
+        )
 
     async def delete(request: contract.ImageIds) -> contract.Deleted:
         deleted = await images.delete(request)
@@ -65,7 +78,9 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.DELETE, delete)
     service.add(contract.METADATA, images.metadata)
     service.add(contract.UPLOAD, images.upload)
-    service.add(contract.APPLY, apply)
+    service.add(contract.APPLY, routed(contract.APPLY, images.apply))
+    service.add(contract.REMOVE_BACKGROUND, routed(contract.REMOVE_BACKGROUND, background.apply))
+    service.on(contract.CANCEL, background.on_cancel)
     service.add(contract.BACKGROUND_MODELS, background.models)
     service.add(contract.MASK, background.mask)
     service.add(contract.UNDO, images.undo)

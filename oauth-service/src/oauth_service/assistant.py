@@ -17,8 +17,6 @@ from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 import aiohttp
-from nats.aio.msg import Msg
-from pydantic import ValidationError
 
 from imagetools_common.contracts import ai, image, session
 from imagetools_common.contracts.session import SessionRef
@@ -182,13 +180,8 @@ class Assistant:
         await self._chats.forget(request.session_id, [request.image_id])
         return ai.Conversation(messages=[], total_cost=None)
 
-    async def images_deleted(self, msg: Msg) -> None:
+    async def images_deleted(self, event: image.ImagesDeleted) -> None:
         """image-service deleted images: their conversations go too."""
-        try:
-            event = image.ImagesDeleted.model_validate_json(msg.data)
-        except ValidationError:
-            log.warning("malformed images-deleted event")
-            return
         forgotten = await self._chats.forget(event.session_id, event.image_ids)
         if forgotten:
             log.info("conversations of deleted images removed", messages=forgotten)

@@ -165,10 +165,7 @@ async def _serve_ai(
     service.add(ai.CLEAR, assistant.clear)
     service.add_stream(ai.CHAT, assistant.chat)
     service.add_stream(ai.EDIT, assistant.edit)
-    # Every replica hears each deletion once (a queue group), and acts on it.
-    deletions = await runtime.nc.subscribe(
-        image.DELETED_EVENT, queue=ai.SERVICE.name, cb=assistant.images_deleted
-    )
+    # A queue event: one replica of this service acts on each deletion.
+    service.on(image.IMAGES_DELETED, assistant.images_deleted)
     await service.start()
     runtime.async_cleanup.append(service.stop)
-    runtime.async_cleanup.append(deletions.unsubscribe)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,3 +102,33 @@ class StreamEndpoint(Generic[Req, Chunk, End]):
     @property
     def subject(self) -> str:
         return f"{self.service.subject_prefix}.{self.name}"
+
+
+Payload = TypeVar("Payload", bound=BaseModel)
+
+
+class Delivery(StrEnum):
+    """Who hears an event."""
+
+    # Every subscriber, e.g. every replica of a service when only one of them holds what it is about.
+    BROADCAST = "broadcast"
+    # One replica of each subscribing service (the service's queue group): work to be done once.
+    QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class Event(Generic[Payload]):
+    """A fire-and-forget message published by ``service``: its typed payload and who hears it.
+
+    Published with ``RpcClient.publish`` and handled with ``RpcService.on`` (see rpc.events), which
+    decode the payload and carry the request id like a request's.
+    """
+
+    service: ServiceSpec
+    name: str
+    payload: type[Payload]
+    delivery: Delivery
+
+    @property
+    def subject(self) -> str:
+        return f"{self.service.subject_prefix}.events.{self.name}"

@@ -12,14 +12,79 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from imagetools_common import __version__
-from imagetools_common.contracts.base import NO_NUL, Empty, Endpoint, Keyed, ServiceSpec, WireModel
+from imagetools_common.contracts.base import Delivery, Empty, Endpoint, Event, Keyed, ServiceSpec, WireModel
+from imagetools_common.contracts.operations import (
+    HEX_COLOUR,
+    MAX_BACKGROUND_SECONDS,
+    MAX_DIMENSION,
+    MODEL_ID,
+    Background,
+    BlurBackground,
+    ColourBackground,
+    CompressFormat,
+    CompressionSettings,
+    CompressOp,
+    ConvertOp,
+    CropOp,
+    FlipOp,
+    ImageBackground,
+    Operation,
+    OutputFormat,
+    RemoveBackgroundOp,
+    ResizeOp,
+    RotateOp,
+    StripMetadataOp,
+    TransparentBackground,
+)
+from imagetools_common.contracts.presets import (
+    MAX_PROFILE_ID,
+    Preset,
+    PresetList,
+    ProfileBody,
+    ProfileCreate,
+    ProfileRef,
+    ProfileUpdate,
+)
 from imagetools_common.contracts.session import SessionRef
+
+# The operations and presets (their own modules, by concept) are this service's vocabulary too:
+# callers use one namespace, ``contract.X``.
+__all__ = [
+    "HEX_COLOUR",
+    "MAX_BACKGROUND_SECONDS",
+    "MAX_DIMENSION",
+    "MAX_PROFILE_ID",
+    "MODEL_ID",
+    "Background",
+    "BlurBackground",
+    "ColourBackground",
+    "CompressFormat",
+    "CompressOp",
+    "CompressionSettings",
+    "ConvertOp",
+    "CropOp",
+    "FlipOp",
+    "ImageBackground",
+    "Operation",
+    "OutputFormat",
+    "Preset",
+    "PresetList",
+    "ProfileBody",
+    "ProfileCreate",
+    "ProfileRef",
+    "ProfileUpdate",
+    "RemoveBackgroundOp",
+    "ResizeOp",
+    "RotateOp",
+    "StripMetadataOp",
+    "TransparentBackground",
+]
 
 SERVICE = ServiceSpec(
     name="image-service",
@@ -28,10 +93,8 @@ SERVICE = ServiceSpec(
     description="Uploads, versions with undo and redo, and every pixel operation",
 )
 
-MAX_DIMENSION = 20_000
 # Version numbers are PostgreSQL integers: anything larger is refused as invalid, not sent to the database.
 MAX_VERSION = 2**31 - 1
-HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 
 
 class ImageFormat(StrEnum):
@@ -45,152 +108,6 @@ class ImageFormat(StrEnum):
     TIFF = "tiff"
     HEIF = "heif"
     AVIF = "avif"
-
-
-OutputFormat = Literal["jpeg", "png", "webp", "avif"]
-CompressFormat = Literal["jpeg", "png", "webp", "avif", "auto"]
-
-
-# Operations ------------------------------------------------------------------------------------
-
-
-class CompressionSettings(WireModel):
-    """What a preset or profile stands for; also the body of a custom compression."""
-
-    max_width: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Longest allowed width, px")
-    max_height: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Longest allowed height, px")
-    quality: int = Field(
-        85, ge=1, le=100, description="Starting (best) quality; the search goes down from here"
-    )
-    target_kb: int | None = Field(None, ge=1, le=102_400, description="Largest acceptable file, KiB")
-    format: CompressFormat = Field("jpeg", description="Output format; auto picks the smallest")
-    keep_aspect: bool = Field(True, description="Scale both sides together")
-
-
-class CompressOp(WireModel):
-    type: Literal["compress"] = "compress"
-    preset: str | None = Field(
-        None, max_length=64, description="email, web, web_hq, or a profile id; omit to send settings"
-    )
-    settings: CompressionSettings | None = Field(None, description="Custom settings instead of a preset")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> CompressOp:
-        if (self.preset is None) == (self.settings is None):
-            raise ValueError("give exactly one of preset or settings")
-        return self
-
-
-class ResizeOp(WireModel):
-    type: Literal["resize"] = "resize"
-    width: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Target width, px")
-    height: int | None = Field(None, ge=1, le=MAX_DIMENSION, description="Target height, px")
-    percent: float | None = Field(None, gt=0, le=1000, description="Scale by this percentage instead")
-    keep_aspect: bool = Field(True, description="With width and height: fit inside that box")
-    allow_upscale: bool = Field(False, description="Allow making the image larger")
-
-    @model_validator(mode="after")
-    def _one_mode(self) -> ResizeOp:
-        if self.percent is not None and (self.width or self.height):
-            raise ValueError("give either percent or width/height, not both")
-        if self.percent is None and not (self.width or self.height):
-            raise ValueError("give width, height or percent")
-        return self
-
-
-class RotateOp(WireModel):
-    type: Literal["rotate"] = "rotate"
-    degrees: Literal[90, 180, 270] = Field(description="Clockwise")
-
-
-class FlipOp(WireModel):
-    type: Literal["flip"] = "flip"
-    direction: Literal["horizontal", "vertical"]
-
-
-class CropOp(WireModel):
-    type: Literal["crop"] = "crop"
-    x: int = Field(ge=0, description="Left edge, px of the current version")
-    y: int = Field(ge=0, description="Top edge, px")
-    width: int = Field(ge=1, description="px")
-    height: int = Field(ge=1, description="px")
-
-
-class ConvertOp(WireModel):
-    type: Literal["convert"] = "convert"
-    format: OutputFormat
-    quality: int | None = Field(None, ge=1, le=100, description="Lossy quality; default keeps the source's")
-    background: str = Field(
-        "#ffffff", pattern=HEX_COLOUR, description="Fills transparency when the format has none"
-    )
-
-
-class StripMetadataOp(WireModel):
-    type: Literal["strip_metadata"] = "strip_metadata"
-    what: Literal["all", "gps"] = Field("all", description="Everything, or only the location")
-
-
-# Background removal ----------------------------------------------------------------------------
-
-MODEL_ID = r"^[a-z0-9][a-z0-9._-]{0,63}$"
-# The longest BG_TIMEOUT_SECONDS may be; callers wait a little longer than that for the answer.
-MAX_BACKGROUND_SECONDS = 600
-
-
-class TransparentBackground(WireModel):
-    kind: Literal["transparent"] = "transparent"
-
-
-class ColourBackground(WireModel):
-    kind: Literal["colour"] = "colour"
-    colour: str = Field(pattern=HEX_COLOUR, description="#rrggbb")
-
-
-class BlurBackground(WireModel):
-    kind: Literal["blur"] = "blur"
-    radius: int = Field(ge=1, le=100, description="Gaussian blur radius of the original, in its pixels")
-
-
-class ImageBackground(WireModel):
-    kind: Literal["image"] = "image"
-    image_id: UUID = Field(description="Another image of this session (current version), scaled to cover")
-
-
-Background = Annotated[
-    TransparentBackground | ColourBackground | BlurBackground | ImageBackground, Field(discriminator="kind")
-]
-
-
-class RemoveBackgroundOp(WireModel):
-    type: Literal["remove_background"] = "remove_background"
-    model: str | None = Field(
-        None, pattern=MODEL_ID, description="A model id from GET /api/v1/background/models; null: the default"
-    )
-    alpha_matting: bool = Field(False, description="Refine soft edges (hair, fur) with closed-form matting")
-    foreground_threshold: int = Field(240, ge=0, le=255, description="Matting: mask values above are subject")
-    background_threshold: int = Field(10, ge=0, le=255, description="Matting: mask values below are backdrop")
-    erode_size: int = Field(10, ge=0, le=64, description="Matting: how far the sure regions are shrunk, px")
-    post_process_mask: bool = Field(False, description="Smooth the mask and make it hard-edged")
-    background: Background = Field(
-        default_factory=TransparentBackground, description="What shows where the background was"
-    )
-    format: Literal["png", "webp", "jpeg"] = Field(
-        "png", description="png or webp keep transparency; jpeg only over a colour, blur or image"
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RemoveBackgroundOp:
-        if self.alpha_matting and self.background_threshold >= self.foreground_threshold:
-            raise ValueError("background_threshold must be below foreground_threshold")
-        if self.format == "jpeg" and self.background.kind == "transparent":
-            raise ValueError("format: jpeg has no transparency; choose png or webp, or another background")
-        return self
-
-
-Operation = Annotated[
-    CompressOp | ResizeOp | RotateOp | FlipOp | CropOp | ConvertOp | StripMetadataOp | RemoveBackgroundOp,
-    Field(discriminator="type"),
-]
 
 
 # Images and versions ---------------------------------------------------------------------------
@@ -271,7 +188,7 @@ class ApplyRequest(Keyed):
     image_id: UUID
     operation: Operation
     operation_id: UUID | None = Field(
-        None, description="Names a long operation so CANCEL_SUBJECT can call it off (background removal)"
+        None, description="Names a cancellable operation so the CANCEL event can call it off"
     )
 
 
@@ -312,7 +229,7 @@ class AddVersionHeader(WireModel):
 
 
 class ImagesDeleted(WireModel):
-    """Published on ``DELETED_EVENT`` after a delete, so other services drop what refers to those images."""
+    """Published as ``IMAGES_DELETED`` after a delete, so other services drop what refers to those images."""
 
     session_id: UUID
     image_ids: list[UUID] | None = Field(description="The ids asked for; null: every image of the session")
@@ -361,43 +278,7 @@ class PrivacyUpdate(PrivacySettings):
     session_id: UUID
 
 
-# Presets and profiles --------------------------------------------------------------------------
-
-
-class Preset(WireModel):
-    id: str = Field(description="email, web, web_hq, or a profile id")
-    name: str
-    settings: CompressionSettings
-    system: bool = Field(description="A built-in preset (possibly overridden by this session)")
-    overridden: bool = False
-
-
-class PresetList(WireModel):
-    presets: list[Preset]
-
-
-MAX_PROFILE_ID = 64
-
-
-class ProfileBody(WireModel):
-    name: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
-    settings: CompressionSettings
-
-
-class ProfileCreate(WireModel):
-    session_id: UUID
-    profile: ProfileBody
-
-
-class ProfileUpdate(WireModel):
-    session_id: UUID
-    profile_id: str = Field(max_length=MAX_PROFILE_ID)
-    profile: ProfileBody
-
-
-class ProfileRef(WireModel):
-    session_id: UUID
-    profile_id: str = Field(max_length=MAX_PROFILE_ID)
+# Background removal ----------------------------------------------------------------------------
 
 
 class BackgroundModel(WireModel):
@@ -426,7 +307,7 @@ class MaskRequest(WireModel):
 
 
 class CancelOperation(WireModel):
-    """Published on CANCEL_SUBJECT when the caller gave up (the browser went away)."""
+    """Published as ``CANCEL`` when the caller of a cancellable operation gave up (the browser went away)."""
 
     operation_id: UUID
 
@@ -438,7 +319,18 @@ DELETE = Endpoint(SERVICE, "delete", ImageIds, Deleted)
 CLEAR = Endpoint(SERVICE, "clear", SessionRef, Deleted)
 METADATA = Endpoint(SERVICE, "metadata", ImageRef, ImageMetadata, read_only=True)
 # Changes that may take long (pixel work, or a wait for the image's lock) beat while they work.
+# Which operation type goes to which apply endpoint is decided in ``contracts.registry``.
 APPLY = Endpoint(SERVICE, "apply", ApplyRequest, ImageInfo, timeout=60.0, heartbeat=True)
+# Queued on one model run per replica; the service answers within BG_TIMEOUT_SECONDS, its caller
+# waits a little longer than the longest that may be.
+REMOVE_BACKGROUND = Endpoint(
+    SERVICE,
+    "remove_background",
+    ApplyRequest,
+    ImageInfo,
+    timeout=MAX_BACKGROUND_SECONDS + 15.0,
+    heartbeat=True,
+)
 UNDO = Endpoint(SERVICE, "undo", HistoryStep, ImageInfo, heartbeat=True)
 REDO = Endpoint(SERVICE, "redo", HistoryStep, ImageInfo, heartbeat=True)
 REVERT = Endpoint(SERVICE, "revert", RevertRequest, ImageInfo, heartbeat=True)
@@ -458,9 +350,7 @@ PRIVACY = Endpoint(SERVICE, "privacy", SessionRef, PrivacySettings, read_only=Tr
 PRIVACY_SET = Endpoint(SERVICE, "privacy_set", PrivacyUpdate, PrivacySettings)
 BACKGROUND_MODELS = Endpoint(SERVICE, "background_models", Empty, BackgroundModels, read_only=True)
 MASK = Endpoint(SERVICE, "mask", MaskRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True)
-# How long a caller waits for a remove_background APPLY: the service answers within its own timeout.
-BACKGROUND_APPLY_TIMEOUT = MAX_BACKGROUND_SECONDS + 15.0
-# Broadcast (every replica hears it, unlike an endpoint's queue group): stop an operation by id.
-CANCEL_SUBJECT = "image.v1.events.cancel"
-# An event, not an endpoint: published (fire and forget) after images are deleted.
-DELETED_EVENT = "image.v1.events.deleted"
+
+# Events (fire and forget). Every replica hears a cancel: only the one running the operation acts.
+CANCEL = Event(SERVICE, "cancel", CancelOperation, Delivery.BROADCAST)
+IMAGES_DELETED = Event(SERVICE, "deleted", ImagesDeleted, Delivery.QUEUE)

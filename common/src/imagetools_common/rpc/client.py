@@ -16,12 +16,14 @@ from imagetools_common.contracts.base import (
     Chunk,
     End,
     Endpoint,
+    Event,
+    Payload,
     Req,
     Resp,
     StreamEndpoint,
 )
 from imagetools_common.errors import BadGateway, BadRequest, ServiceUnavailable, UpstreamTimeout
-from imagetools_common.rpc import frames
+from imagetools_common.rpc import events, frames
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, current_request_id, new_request_id
 from imagetools_common.rpc.streaming import HEARTBEAT_HEADER, Heartbeats, Stream
 from imagetools_common.rpc.wire_errors import decode_error
@@ -76,6 +78,10 @@ class RpcClient:
             return frames.unpack(data, endpoint.reply)
         except BadRequest:
             raise BadGateway(f"{endpoint.service.name} sent a malformed {endpoint.name} reply") from None
+
+    async def publish(self, event: Event[Payload], payload: Payload) -> None:
+        """Fire and forget ``event`` with the current request id (see rpc.events)."""
+        await events.publish(self._nc, event, payload)
 
     def stream(
         self,

@@ -25,10 +25,18 @@ from nats.micro.service import Service
 from pydantic import ValidationError
 
 from imagetools_common import db
-from imagetools_common.contracts.base import HEARTBEAT_INTERVAL, Endpoint, ServiceSpec, StreamEndpoint
+from imagetools_common.contracts.base import (
+    HEARTBEAT_INTERVAL,
+    Endpoint,
+    Event,
+    Payload,
+    ServiceSpec,
+    StreamEndpoint,
+)
 from imagetools_common.errors import BadRequest, DomainError, Internal
 from imagetools_common.logs import get_logger
 from imagetools_common.rpc import frames
+from imagetools_common.rpc.events import Subscriptions
 from imagetools_common.rpc.headers import REQUEST_ID_HEADER, accept_request_id
 from imagetools_common.rpc.retry import safe_to_retry
 from imagetools_common.rpc.streaming import HEARTBEAT_HEADER, Emit, heartbeat, serve_stream, valid_inbox
@@ -55,6 +63,8 @@ class RpcService:
         self._spec = spec
         self._handlers: list[tuple[Endpoint[Any, Any], Handler]] = []
         self._streams: list[tuple[StreamEndpoint[Any, Any, Any], Handler]] = []
+        # A queue event reaches one replica of this service: the group is the service's name.
+        self._events = Subscriptions(nc, spec.name)
         self._slots = asyncio.Semaphore(max_concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
         self._micro: Service | None = None
@@ -77,6 +87,10 @@ class RpcService:
             raise ValueError(f"{endpoint.subject} belongs to {endpoint.service.name}, not {self._spec.name}")
         self._streams.append((endpoint, handler))
 
+    def on(self, event: Event[Payload], handler: Callable[[Payload], Awaitable[None]]) -> None:
+        """Handle ``event``: ``async def handler(payload) -> None`` (see rpc.events)."""
+        self._events.add(event, handler)
+
     @property
     def id(self) -> str | None:
         return self._micro.id if self._micro else None
@@ -97,13 +111,20 @@ class RpcService:
             await self._micro.add_endpoint(
                 name=stream.name, subject=stream.subject, handler=self._dispatcher(stream, stream_handler)
             )
+        await self._events.start()
         # Only report started once the server has every subscription: a caller may call at once.
         await self._nc.flush()
         count = len(self._handlers) + len(self._streams)
-        log.info("service started", name=self._spec.name, id=self._micro.id, endpoints=count)
+        log.info(
+            "service started",
+            name=self._spec.name,
+            id=self._micro.id,
+            endpoints=count,
+            events=len(self._events),
+        )
 
     async def stop(self, grace: float = DRAIN_SECONDS) -> None:
-        """Stop taking requests (replicas take over), then let in-flight ones finish."""
+        """Stop taking requests (replicas take over), let in-flight ones finish, then stop hearing events."""
         if self._micro is not None:
             await self._stop_taking_requests(self._micro)
         if self._inflight:
@@ -111,6 +132,8 @@ class RpcService:
             _, pending = await asyncio.wait(self._inflight, timeout=grace)
             for task in pending:
                 task.cancel()
+        # Events last: a request still running may need one (a cancel) until it ends.
+        await self._events.stop()
 
     @staticmethod
     async def _stop_taking_requests(micro: Service) -> None:

@@ -13,19 +13,18 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway import keys
-from gateway.cookies import current_session, session_for_write, session_id
+from gateway.cookies import session_for_write, session_id
 from gateway.http import json_model, read_json, retry_after
-from gateway.views.images import ImageView, view
+from gateway.views.common import ImageView, existing_session, image_id, view
 from imagetools_common.contracts import ai
 from imagetools_common.contracts.base import NO_NUL
 from imagetools_common.contracts.session import SessionRef
-from imagetools_common.errors import DomainError, Internal, NotFound
+from imagetools_common.errors import DomainError, Internal
 from imagetools_common.logs import get_logger
 
 log = get_logger("gateway.ai")
@@ -56,14 +55,8 @@ class EditReply(BaseModel):
 
 async def _image_chat(request: web.Request) -> ai.ImageChat:
     """The session and image a chat URL names; no session or a malformed id is simply not found."""
-    info = await current_session(request)
-    try:
-        image_id = UUID(request.match_info["image_id"])
-    except ValueError:
-        info = None
-    if info is None:
-        raise NotFound("no such image in this session")
-    return ai.ImageChat(session_id=info.id, image_id=image_id)
+    wanted = image_id(request)
+    return ai.ImageChat(session_id=(await existing_session(request)).id, image_id=wanted)
 
 
 # Models ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 - One removal runs at a time per replica (onnxruntime already uses every core for it); up to
   BG_QUEUE_SIZE more wait, and beyond that the caller gets 429 with an estimated Retry-After.
 - A removal has BG_TIMEOUT_SECONDS from arrival to result (waiting included). A timed-out or
-  cancelled one (CANCEL_SUBJECT: the browser went away) stops at the next stage boundary in its
+  cancelled one (the CANCEL event: the browser went away) stops at the next stage boundary in its
   worker thread and is never stored.
 """
 
@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from uuid import UUID
 
-from nats.aio.msg import Msg
 from PIL import Image
-from pydantic import ValidationError
 
 from image_service.background import models as catalogue
 from image_service.background import removal
@@ -153,12 +151,9 @@ class BackgroundRemoval:
         )
         return header, data
 
-    async def on_cancel(self, msg: Msg) -> None:
-        """CANCEL_SUBJECT: every replica hears it; the one running (or queueing) the operation stops it."""
-        try:
-            operation_id = contract.CancelOperation.model_validate_json(msg.data).operation_id
-        except ValidationError:
-            return
+    async def on_cancel(self, event: contract.CancelOperation) -> None:
+        """The CANCEL event: every replica hears it; the one running (or queueing) the operation stops it."""
+        operation_id = event.operation_id
         self._cancelled[operation_id] = None
         while len(self._cancelled) > _REMEMBERED_CANCELS:
             self._cancelled.popitem(last=False)

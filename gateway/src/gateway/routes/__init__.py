@@ -1,0 +1,21 @@
+"""The public HTTP API, declared once: aiohttp serves it and OpenAPI documents it.
+
+One module per concept holds its routes; this table puts them in the order the API document
+(docs/openapi.json) lists them.
+"""
+
+from __future__ import annotations
+
+from gateway.openapi import ApiRoute
+from gateway.routes import ai, edits, images, preferences, session, system
+
+ROUTES: tuple[ApiRoute, ...] = (
+    *system.HEALTH,
+    *session.ROUTES,
+    *images.IMAGES,
+    *edits.ROUTES,
+    *images.ARCHIVE,
+    *preferences.ROUTES,
+    *ai.ROUTES,
+    *system.DOCUMENTATION,
+)
