@@ -322,7 +322,8 @@ async def test_unknown_presets_and_bad_crops_name_the_field(rpc: RpcClient, sess
 
 
 async def test_profiles_and_preset_overrides(rpc: RpcClient, session_id: UUID) -> None:
-    """A session can save profiles, override a system preset, reset it, and compress with a profile."""
+    """A session can save profiles, override a system preset, reset it, compress with a profile, and
+    delete it: afterwards the session has neither profile nor override."""
     settings = contract.CompressionSettings(
         max_width=300, max_height=300, quality=80, target_kb=40, format="webp"
     )
@@ -350,6 +351,9 @@ async def test_profiles_and_preset_overrides(rpc: RpcClient, session_id: UUID) -
     )
     email = next(p for p in reset.presets if p.id == "email")
     assert not email.overridden and email.settings.max_width == 800
+    await rpc.call(contract.PROFILE_DELETE, contract.ProfileRef(session_id=session_id, profile_id=profile.id))
+    stored = await rpc.call(contract.PRESETS, session.SessionRef(session_id=session_id))
+    assert [p.id for p in stored.presets if not p.system or p.overridden] == []
     with pytest.raises(NotFound):
         await rpc.call(contract.PROFILE_DELETE, contract.ProfileRef(session_id=session_id, profile_id="nope"))
 
@@ -383,6 +387,8 @@ async def test_session_expiry_removes_every_image_and_version(
     await apply(rpc, session_id, info.id, contract.RotateOp(degrees=90))
     body = contract.ProfileBody(name="Mine", settings=contract.CompressionSettings())
     await rpc.call(contract.PROFILE_CREATE, contract.ProfileCreate(session_id=session_id, profile=body))
+    profiles = "SELECT count(*) FROM images.profiles WHERE session_id = $1"
+    assert await db_pool.fetchval(profiles, session_id) == 1
     await db_pool.execute(
         "UPDATE sessions.sessions SET created_at = now() - interval '8 days', "
         "expires_at = now() - interval '1 second' WHERE id = $1",
@@ -394,3 +400,4 @@ async def test_session_expiry_removes_every_image_and_version(
         assert (
             await db_pool.fetchval(f"SELECT count(*) FROM images.{table} WHERE {column} = $1", info.id) == 0
         )
+    assert await db_pool.fetchval(profiles, session_id) == 0
