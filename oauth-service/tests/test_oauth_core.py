@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import re
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
@@ -16,14 +16,19 @@ SECRET = "s" * 48
 KEY = "sk-or-v1-" + "ab" * 32
 
 
+# RFC 7636, appendix B: the worked S256 example, a known answer rather than the formula restated.
+RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
 def test_verifier_and_challenge_follow_rfc_7636() -> None:
-    """Verifiers are 43 to 128 URL-safe characters and the challenge is base64url(SHA-256), unpadded."""
+    """Verifiers are fresh, 43 to 128 unreserved characters; the challenge is the RFC's S256 answer."""
+    assert core.PendingFlow(state="s", verifier=RFC_VERIFIER).challenge == RFC_CHALLENGE
     flows = [core.new_flow() for _ in range(200)]
     assert len({f.verifier for f in flows}) == 200 and len({f.state for f in flows}) == 200
     for flow in flows[:20]:
         assert 43 <= len(flow.verifier) <= 128
-        digest = hashlib.sha256(flow.verifier.encode()).digest()
-        assert flow.challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        assert re.fullmatch(r"[A-Za-z0-9\-._~]+", flow.verifier)
 
 
 def test_authorize_url_is_s256_with_the_configured_callback() -> None:
