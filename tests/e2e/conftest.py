@@ -37,11 +37,17 @@ async def make_stack(
 ) -> AsyncIterator[StackFactory]:
     """Start the whole topology as separate processes, each stack with its own NATS (so tests may
     restart it) and, with ``own_database``, its own PostgreSQL (likewise); ``env`` adds to or
-    overrides the defaults. Every stack stops at the module's end."""
+    overrides the defaults, ``process_env`` per kind of process. Every stack stops at the module's end."""
     stacks: list[Stack] = []
     outside: list[Path] = []
 
-    async def make(name: str = "stack", *, own_database: bool = False, **env: str) -> Stack:
+    async def make(
+        name: str = "stack",
+        *,
+        own_database: bool = False,
+        process_env: dict[str, dict[str, str]] | None = None,
+        **env: str,
+    ) -> Stack:
         root = tmp_path_factory.mktemp(name)
         # PostgreSQL runs as its own user, which cannot reach pytest's tree (reset to 0700 by any run).
         var = root
@@ -59,6 +65,7 @@ async def make_stack(
                 "LOG_LEVEL": "INFO",
                 **env,
             },
+            process_env=process_env or {},
         )
         stacks.append(stack)
         await stack.start()

@@ -10,12 +10,13 @@ compared with what the server stored (operations lost or applied twice).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,14 @@ class Tally:
 
     def server_errors(self, *, but: tuple[int, ...] = ()) -> int:
         return sum(n for status, n in self.by_status.items() if status >= 500 and status not in but)
+
+    def outage(self, since: float, until: float = float("inf")) -> float:
+        """The longest time nobody was served between a fault at ``since`` and ``until``
+        (``time.perf_counter()`` values): the widest gap between answered attempts, counted from
+        ``since``. Under steady load it is about one request's time; a fault widens it."""
+        served = sorted(end for _, end, status in self.finished if since <= end <= until and 0 < status < 500)
+        edges = [since, *served]
+        return max((later - earlier for earlier, later in itertools.pairwise(edges)), default=0.0)
 
 
 class User:
@@ -233,3 +242,37 @@ async def when(condition: Callable[[], bool]) -> None:
     """Wait for a count the users advance (polling: they have no reason to signal anyone)."""
     while not condition():  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+
+
+async def under_load(
+    base_url: str, fault: Callable[[], Awaitable[None]], *, times: int = 2, users: int = 4, between: int = 30
+) -> tuple[Tally, list[int]]:
+    """``users`` working while ``fault`` happens ``times`` (each after ``between`` more answers, and
+    ``between`` more after the last); what they got, and (versions checked, lost, duplicated) over
+    every image they made."""
+    tally = Tally()
+    working = [User(base_url, seed, tally) for seed in range(users)]
+    done = asyncio.Event()
+
+    async def answers(more: int) -> None:
+        mark = tally.answered
+        await when(lambda: tally.answered >= mark + more)
+
+    async def faults() -> None:
+        try:
+            for _ in range(times):
+                await answers(between)
+                await fault()
+            await answers(between)
+        finally:
+            done.set()  # the load stops even when a fault step failed, so the test reports it
+
+    injecting = asyncio.create_task(faults())
+    try:
+        await drive(working, done)
+        await injecting
+        totals = [sum(column) for column in zip(*[await u.verify() for u in working], strict=True)]
+    finally:
+        for user in working:
+            await user.close()
+    return tally, totals
