@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError, NoRespondersError
 
-from imagetools_common.embedded import EmbeddedNatsCluster
+from imagetools_common.contracts.base import ServiceSpec
+from imagetools_common.embedded import EmbeddedNatsCluster, free_port
 from imagetools_common.healthcheck import instance_answers
+from imagetools_common.lifecycle import Runtime
 from imagetools_common.rpc import connect
 from imagetools_common.rpc.connection import check_max_payload
+from imagetools_common.settings import Settings
+from imagetools_common.testing.services import running, settings_for
+
+PROBE = ServiceSpec(name="probe-service", version="1.0.0", subject_prefix="test.probe.v1", description="x")
+
+
+async def nothing(_: Runtime[Settings]) -> None:
+    """A service with no endpoints still answers $SRV.PING."""
 
 
 async def test_a_client_connects_to_the_node_it_names_first(nats_cluster: EmbeddedNatsCluster) -> None:
@@ -70,6 +81,11 @@ async def test_a_request_survives_its_nodes_death(nats_cluster: EmbeddedNatsClus
         await responder.close()
 
 
-async def test_the_health_check_reads_a_list() -> None:
-    """A NATS_URL the services would refuse is unhealthy, not a crash of the check."""
-    assert not await instance_answers("nats://a:4222,,nats://b:4222", "image-service", "host")
+async def test_the_health_check_reads_a_list(nats_cluster: EmbeddedNatsCluster) -> None:
+    """The container check given the cluster's list finds its instance on another node even when
+    the first node named is down; a NATS_URL the services would refuse is unhealthy, not a crash."""
+    settings = settings_for(Settings, {"NATS_URL": nats_cluster.url_from(1), "SESSION_SECRET_KEY": "s" * 40})
+    dead_first = f"nats://127.0.0.1:{free_port()},{nats_cluster.url_from(2)}"
+    async with running(PROBE, settings, nothing):
+        assert await instance_answers(dead_first, PROBE.name, socket.gethostname())
+    assert not await instance_answers("nats://a:4222,,nats://b:4222", PROBE.name, socket.gethostname())
