@@ -48,8 +48,11 @@ def test_writing_makes_the_check_pass(tmp_path: Path) -> None:
 
 
 def test_the_health_report_names_each_services_problems() -> None:
-    """/health documents `problems` per service and overall, so the web app's banner can name them."""
-    schemas = json.loads(COMMITTED.read_text(encoding="utf-8"))["components"]["schemas"]
+    """/health's 503 is its report, with `problems` per service and overall, so the banner can name them."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    unhealthy = document["paths"]["/health"]["get"]["responses"]["503"]["content"]["application/json"]
+    assert unhealthy["schema"] == {"$ref": "#/components/schemas/HealthReport"}
+    schemas = document["components"]["schemas"]
     assert "problems" in schemas["ServiceHealth"]["required"]
     assert "versions" in schemas["ServiceHealth"]["required"]
     assert {"missing", "problems"} <= set(schemas["HealthReport"]["required"])

@@ -79,6 +79,8 @@ class ApiRoute:
     # Statuses particular to this route; those that follow from its shape (a body, a limit,
     # an unsafe method, parameters, calls to services) are added by _statuses.
     errors: tuple[int, ...] = ()
+    # Error statuses whose body is ``response`` rather than ErrorBody (/health's 503 is its report).
+    errors_as_response: tuple[int, ...] = ()
     content_type: str = "application/json"
     body_type: str = "application/json"
     # Query parameters it reads, by their name in PARAMETERS.
@@ -99,6 +101,8 @@ class ApiRoute:
     def __post_init__(self) -> None:
         if self.creates_session and self.method in SAFE_METHODS:
             raise ValueError(f"{self.method} {self.path}: a safe method may not create a session")
+        if self.errors_as_response and self.response is None:
+            raise ValueError(f"{self.method} {self.path}: errors_as_response needs a response model")
 
     @property
     def openapi_path(self) -> str:
@@ -185,7 +189,8 @@ def _operation(route: ApiRoute, rate_limits: RateLimits, ref: SchemaRef) -> dict
     if route.creates_session:
         op["x-new-sessions-per-minute-per-address"] = rate_limits.new_sessions.limit
     for status in sorted(_statuses(route)):
-        response = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
+        content = ok["content"] if status in route.errors_as_response else error_ref
+        response = {"description": _ERROR_TEXT.get(status, "Error"), "content": content}
         if status in (429, 503):
             response["headers"] = _RETRY_AFTER
         op["responses"][str(status)] = response
@@ -194,7 +199,7 @@ def _operation(route: ApiRoute, rate_limits: RateLimits, ref: SchemaRef) -> dict
 
 def _statuses(route: ApiRoute) -> set[int]:
     """The error statuses ``route`` may answer: its own, and those that follow from its shape."""
-    errors = set(route.errors)
+    errors = set(route.errors) | set(route.errors_as_response)
     if route.method not in SAFE_METHODS:
         errors.add(403)  # the CSRF guard
     if route.body is not None:

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Service health
-         * @description 503 names the services that did not answer.
+         * @description 503 (the same report) names the services that did not answer and the problems of those that answered but cannot work.
          */
         get: operations["health"];
         put?: never;
@@ -1655,7 +1655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["HealthReport"];
                 };
             };
         };

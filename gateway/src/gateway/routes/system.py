@@ -14,9 +14,10 @@ HEALTH: tuple[ApiRoute, ...] = (
         "Service health",
         "system",
         response=HealthReport,
-        errors=(503,),
+        errors_as_response=(503,),
         calls_services=False,  # the probe's own answer: 503 naming who is missing
-        description="503 names the services that did not answer.",
+        description="503 (the same report) names the services that did not answer and the problems of "
+        "those that answered but cannot work.",
     ),
 )
 
