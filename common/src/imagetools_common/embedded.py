@@ -228,6 +228,11 @@ class EmbeddedNatsCluster:
     async def stop(self) -> None:
         await asyncio.gather(*(node.stop() for node in self.nodes))
 
+    async def restart(self) -> None:
+        """Every node stopped, then started again on its ports: the whole bus gone for a moment."""
+        await self.stop()
+        await self.start()
+
 
 class EmbeddedPostgres:
     """A pgserver-managed PostgreSQL in ``data_dir`` (kept between runs unless ``ephemeral``)."""
