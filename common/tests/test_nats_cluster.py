@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError, NoRespondersError
@@ -89,3 +90,11 @@ async def test_the_health_check_reads_a_list(nats_cluster: EmbeddedNatsCluster) 
     async with running(PROBE, settings, nothing):
         assert await instance_answers(dead_first, PROBE.name, socket.gethostname())
     assert not await instance_answers("nats://a:4222,,nats://b:4222", PROBE.name, socket.gethostname())
+
+
+async def test_connecting_gives_up_when_no_node_answers() -> None:
+    """With every server of the list down, a process stops after its wait with one clear error
+    naming the list, instead of retrying for ever at start-up."""
+    nowhere = f"nats://127.0.0.1:{free_port()},nats://127.0.0.1:{free_port()}"
+    with pytest.raises(ConnectionError, match=f"cannot reach NATS at {nowhere} within 1 s"):
+        await connect(nowhere, "nowhere", wait=1)
