@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, expect
 
 from imagetools_common.stack import Stack
 from imagetools_common.testing import media
+from imagetools_common.testing.waits import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -73,6 +75,12 @@ async def test_about_dialog_and_ending_the_session(stack: Stack, browser: Browse
     await context.close()
 
 
+async def missing_services(stack: Stack) -> list[str]:
+    """What the gateway's /health says is missing, as the page would hear it."""
+    async with aiohttp.ClientSession() as http, http.get(f"{stack.gateway_url}/health") as response:
+        return list((await response.json())["missing"])
+
+
 async def test_offline_banner_appears_and_clears(stack: Stack, browser: Browser) -> None:
     """When a service dies the page says which one, and the banner clears itself when it returns."""
     context = await browser.new_context()
@@ -82,7 +90,8 @@ async def test_offline_banner_appears_and_clears(stack: Stack, browser: Browser)
     victim = next(p for p in stack.processes if p.module == "oauth_service")
     await victim.stop()
     stack.processes.remove(victim)
-    await page.wait_for_timeout(1500)  # past the gateway's one-second health cache
+    # The page checks /health at load: reload once the gateway's (cached) report has seen the death.
+    await eventually(lambda: missing_services(stack), lambda missing: "oauth-service" in missing, timeout=30)
     await page.reload()
     banner = page.get_by_test_id("offline-banner")
     await expect(banner).to_contain_text("oauth-service", timeout=20_000)
