@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from imagetools_common.migrations import MigrationError, discover, migrate
+from imagetools_common.testing.logs import CapturedLogs
 
 
 def write(directory: Path, name: str, sql: str) -> None:
@@ -58,12 +59,12 @@ async def test_an_edited_applied_migration_is_refused(db_pool: asyncpg.Pool, tmp
         await migrate(db_pool, "race_c", tmp_path)
 
 
-async def test_waits_for_a_required_schema(db_pool: asyncpg.Pool, tmp_path: Path) -> None:
+async def test_waits_for_a_required_schema(db_pool: asyncpg.Pool, tmp_path: Path, logs: CapturedLogs) -> None:
     """A schema whose foreign keys point elsewhere waits until that schema exists, then applies."""
     write(tmp_path / "parent", "001_p.sql", "CREATE TABLE race_p.p (id int PRIMARY KEY)")
     write(tmp_path / "child", "001_c.sql", "CREATE TABLE race_q.c (p int REFERENCES race_p.p (id))")
     child = asyncio.create_task(migrate(db_pool, "race_q", tmp_path / "child", requires=("race_p",)))
-    await asyncio.sleep(0.3)
+    await logs.wait_for(lambda e: e["event"] == "waiting for schema" and e.get("schema") == "race_p")
     assert not child.done()
     await migrate(db_pool, "race_p", tmp_path / "parent")
     assert await asyncio.wait_for(child, 10) == [1]

@@ -51,13 +51,12 @@ async def open_editor(browser: Browser, stack: Stack, photo: Path) -> Page:
 
 
 async def image_service_logged(stack: Stack, text: str) -> None:
-    """Waits until the image-service log has a line containing ``text`` (the per-test timeout bounds it)."""
+    """Waits (up to a minute) until the image-service log has a line containing ``text``."""
     assert stack.log_dir is not None
     log = stack.log_dir / "image-service.log"
-    while True:
-        if log.exists() and text in log.read_text():
-            return
-        await asyncio.sleep(0.1)
+    async with asyncio.timeout(60):
+        while not (log.exists() and text in log.read_text()):  # noqa: ASYNC110 - another process's log file
+            await asyncio.sleep(0.1)
 
 
 def alpha_mean(image: Image.Image, box: tuple[int, int, int, int]) -> float:
