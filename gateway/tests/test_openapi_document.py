@@ -56,3 +56,15 @@ def test_the_health_report_names_each_services_problems() -> None:
     assert "problems" in schemas["ServiceHealth"]["required"]
     assert "versions" in schemas["ServiceHealth"]["required"]
     assert {"missing", "problems"} <= set(schemas["HealthReport"]["required"])
+
+
+def test_the_chat_stream_names_the_body_of_each_event() -> None:
+    """The chat reply's delta, done and error events are in the document, so their types are generated too."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    answer = document["paths"]["/api/v1/images/{image_id}/chat"]["post"]["responses"]["200"]
+    assert answer["x-events"] == {
+        "delta": {"$ref": "#/components/schemas/ChatDelta"},
+        "done": {"$ref": "#/components/schemas/ChatDone"},
+        "error": {"$ref": "#/components/schemas/StreamError"},
+    }
+    assert "retry_after" in document["components"]["schemas"]["StreamErrorDetail"]["required"]

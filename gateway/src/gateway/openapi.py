@@ -82,6 +82,8 @@ class ApiRoute:
     # Error statuses whose body is ``response`` rather than ErrorBody (/health's 503 is its report).
     errors_as_response: tuple[int, ...] = ()
     content_type: str = "application/json"
+    # A text/event-stream answer's events, by name, with the model of each one's data (x-events).
+    events: tuple[tuple[str, type[BaseModel]], ...] = ()
     body_type: str = "application/json"
     # Query parameters it reads, by their name in PARAMETERS.
     query: tuple[str, ...] = ()
@@ -178,6 +180,8 @@ def _operation(route: ApiRoute, rate_limits: RateLimits, ref: SchemaRef) -> dict
     ok: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
         ok["content"] = {route.content_type: {"schema": ref(route.response, "serialization")}}
+    if route.events:
+        ok["x-events"] = {name: ref(model, "serialization") for name, model in route.events}
     op["responses"][str(route.status)] = ok
     if route.etag:
         etag = {"ETag": {"description": "Names these bytes", "schema": {"type": "string"}}}
@@ -219,6 +223,7 @@ def build_openapi(
     """An OpenAPI 3.1 document for ``routes``."""
     bodies = {route.body for route in routes if route.body is not None}
     responses = {ErrorBody} | {route.response for route in routes if route.response is not None}
+    responses |= {model for route in routes for _, model in route.events}
     # A model that reads differently in the two directions gets two schemas (Name-Input, Name-Output).
     refs, schemas = models_json_schema(
         [(m, "validation") for m in sorted(bodies, key=lambda m: m.__name__)]

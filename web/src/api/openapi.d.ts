@@ -483,7 +483,7 @@ export interface paths {
         put?: never;
         /**
          * Ask about the image (answer streamed as Server-Sent Events)
-         * @description The current image (at most 1536 px) and the conversation so far go to the model. Errors before the answer starts are JSON (429 with Retry-After). Then `event: delta` `{"text"}` as tokens arrive, and finally `event: done` `{"user_message", "assistant_message", "cost", "total_cost"}` (only then is the turn saved) or `event: error` `{"error": {"code", "message", "retry_after"?}}`. Aborting the request stops the model and saves nothing.
+         * @description The current image (at most 1536 px) and the conversation so far go to the model. Errors before the answer starts are JSON (429 with Retry-After). Then `event: delta` as tokens arrive, and finally `event: done` (only then is the turn saved) or `event: error`; `x-events` names each event's body. Aborting the request stops the model and saves nothing.
          */
         post: operations["chat"];
         /** Forget the image's AI conversation */
@@ -611,6 +611,26 @@ export interface components {
              * @default null
              */
             model?: string | null;
+        };
+        /** ChatDelta */
+        ChatDelta: {
+            /**
+             * Text
+             * @description The next tokens of the answer
+             */
+            text: string;
+        };
+        /**
+         * ChatDone
+         * @description The turn succeeded and both messages are saved.
+         */
+        ChatDone: {
+            user_message: components["schemas"]["Message"];
+            assistant_message: components["schemas"]["Message"];
+            /** Cost */
+            cost: number | null;
+            /** Total Cost */
+            total_cost: number | null;
         };
         /** ColourBackground */
         ColourBackground: {
@@ -1523,6 +1543,30 @@ export interface components {
              * @description A server-wide fallback key is configured
              */
             server_key_available: boolean;
+        };
+        /**
+         * StreamError
+         * @description The chat stream's `error` event: the turn failed after the answer began, and nothing was saved.
+         */
+        StreamError: {
+            error: components["schemas"]["StreamErrorDetail"];
+        };
+        /** StreamErrorDetail */
+        StreamErrorDetail: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Request Id
+             * @default null
+             */
+            request_id: string | null;
+            /**
+             * Retry After
+             * @description Seconds to wait before asking again; null when any time will do
+             */
+            retry_after: number | null;
         };
         /** StripMetadataOp */
         StripMetadataOp: {

@@ -157,21 +157,14 @@ export type ChatMessage = Schemas['Message']
 /** GET and DELETE /api/v1/images/{id}/chat */
 export type ChatHistory = Schemas['Conversation']
 
-// The chat reply is a stream of server-sent events, whose bodies OpenAPI cannot describe: these
-// two follow the route's description in the document and are checked by the parser in ai.ts.
+// The chat reply is a stream of server-sent events; the document names each one's body in the
+// route's `x-events` (OpenAPI 3.1 has no field for it), and ai.ts checks them as they arrive.
 
 /** The body of the `done` event: the turn is saved. */
-export interface ChatDone {
-  user_message: ChatMessage
-  assistant_message: ChatMessage
-  cost: number | null
-  total_cost: number | null
-}
+export type ChatDone = Schemas['ChatDone']
 
-/** The body of a mid-stream `error` event. */
-export interface ChatStreamError {
-  error: { code: string; message: string; retry_after?: number }
-}
+/** The body of a mid-stream `error` event (`retry_after` is null when any time will do). */
+export type ChatStreamError = Schemas['StreamError']
 
 /** POST /api/v1/images/{id}/ai-edit */
 export type AiEditResult = Schemas['EditReply']

@@ -6,7 +6,7 @@ from gateway.openapi import ApiRoute
 from gateway.ratelimit import AI_CHAT, AI_EDITS, OPENROUTER
 from gateway.views import ai as ai_views
 from gateway.views import openrouter
-from gateway.views.ai import ChatBody, EditBody, EditReply, ModelsBody
+from gateway.views.ai import ChatBody, EditBody, EditReply, ModelsBody, StreamError
 from gateway.views.openrouter import ConnectReply
 from imagetools_common.contracts import ai, oauth
 
@@ -100,12 +100,12 @@ ROUTES: tuple[ApiRoute, ...] = (
         "ai",
         body=ChatBody,
         content_type="text/event-stream",
+        events=(("delta", ai.ChatDelta), ("done", ai.ChatDone), ("error", StreamError)),
         errors=(402, 404, 409, 502),
         description="The current image (at most 1536 px) and the conversation so far go to the model. "
         "Errors before the answer starts are JSON (429 with Retry-After). Then `event: delta` "
-        '`{"text"}` as tokens arrive, and finally `event: done` `{"user_message", "assistant_message", '
-        '"cost", "total_cost"}` (only then is the turn saved) or `event: error` `{"error": {"code", '
-        '"message", "retry_after"?}}`. Aborting the request stops the model and saves nothing.',
+        "as tokens arrive, and finally `event: done` (only then is the turn saved) or `event: error`; "
+        "`x-events` names each event's body. Aborting the request stops the model and saves nothing.",
         limit=AI_CHAT,
     ),
     ApiRoute(

@@ -9,17 +9,15 @@ away the NATS stream is left, which cancels the OpenRouter call and saves nothin
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway import keys
 from gateway.cookies import session_for_write, session_id
-from gateway.http import json_model, read_json, retry_after
+from gateway.http import ErrorDetail, json_model, read_json, retry_after
 from gateway.views.common import ImageView, existing_session, image_id, view
 from imagetools_common.contracts import ai
 from imagetools_common.contracts.base import NO_NUL
@@ -51,6 +49,18 @@ class EditReply(BaseModel):
     image: ImageView = Field(description="The image; the edit is its new current version")
     text: str | None = Field(description="What the model said beside the image")
     cost: float | None = Field(description="USD OpenRouter charged for the edit")
+
+
+class StreamErrorDetail(ErrorDetail):
+    retry_after: int | None = Field(
+        description="Seconds to wait before asking again; null when any time will do"
+    )
+
+
+class StreamError(BaseModel):
+    """The chat stream's `error` event: the turn failed after the answer began, and nothing was saved."""
+
+    error: StreamErrorDetail
 
 
 async def _image_chat(request: web.Request) -> ai.ImageChat:
@@ -89,16 +99,15 @@ async def clear_chat(request: web.Request) -> web.Response:
     return json_model(await request.app[keys.RPC].call(ai.CLEAR, await _image_chat(request)))
 
 
-def _sse(event: str, data: BaseModel | dict[str, Any]) -> bytes:
-    body = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
-    return f"event: {event}\ndata: {body}\n\n".encode()
+def _sse(event: str, data: BaseModel) -> bytes:
+    return f"event: {event}\ndata: {data.model_dump_json()}\n\n".encode()
 
 
 def _error_event(error: DomainError, request_id: str | None) -> bytes:
-    detail: dict[str, Any] = {"code": error.code, "message": error.message, "request_id": request_id}
-    if (wait := retry_after(error)) is not None:
-        detail["retry_after"] = wait
-    return _sse("error", {"error": detail})
+    detail = StreamErrorDetail(
+        code=error.code, message=error.message, request_id=request_id, retry_after=retry_after(error)
+    )
+    return _sse("error", StreamError(error=detail))
 
 
 @asynccontextmanager
