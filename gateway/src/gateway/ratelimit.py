@@ -1,6 +1,6 @@
 """Rate limits per session and per client address, declared on the routes they guard.
 
-A route in routes.py names its ``Limit`` (``limit=OPERATIONS``); the middleware finds it from
+A route in gateway.routes names its ``Limit`` (``limit=OPERATIONS``); the middleware finds it from
 the matched route, so a route and its limit cannot drift apart, and the OpenAPI document states
 it. Each limit is counted twice: per session (the cookie, hashed, never kept raw) and per client
 address at RATE_LIMIT_ADDRESS_FACTOR times the session's rate, so dropping or rotating the
