@@ -22,7 +22,7 @@ class PendingFlow:
 
     @property
     def challenge(self) -> str:
-        return create_s256_code_challenge(self.verifier)
+        return str(create_s256_code_challenge(self.verifier))  # authlib is untyped
 
 
 def new_flow() -> PendingFlow:

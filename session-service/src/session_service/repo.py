@@ -56,14 +56,15 @@ class SessionRepo:
         return _info(row) if row else None
 
     async def touch(self, session_id: UUID) -> datetime | None:
-        return await self._pool.fetchval(
+        seen: datetime | None = await self._pool.fetchval(
             "UPDATE sessions.sessions SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at",
             session_id,
         )
+        return seen
 
     async def end(self, session_id: UUID) -> bool:
         """Delete the session; the cascade removes everything it owns in the same transaction."""
-        status = await self._pool.execute("DELETE FROM sessions.sessions WHERE id = $1", session_id)
+        status: str = await self._pool.execute("DELETE FROM sessions.sessions WHERE id = $1", session_id)
         return status != "DELETE 0"
 
     async def sweep(self) -> int | None:
@@ -75,9 +76,10 @@ class SessionRepo:
             return int(status.split()[-1])
 
     async def get_setting(self, session_id: UUID, key: str) -> JsonValue:
-        return await self._pool.fetchval(
+        value: JsonValue = await self._pool.fetchval(
             "SELECT value FROM sessions.settings WHERE session_id = $1 AND key = $2", session_id, key
         )
+        return value
 
     async def put_setting(self, session_id: UUID, key: str, value: Any) -> bool:
         """Store a setting; False when the session no longer exists."""
