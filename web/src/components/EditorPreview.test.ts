@@ -41,7 +41,7 @@ describe('EditorPreview', () => {
   })
 
   it('shows the thumbnail, with a note, for a format browsers cannot draw', async () => {
-    const w = await show(image({ format: 'heic' }, {}))
+    const w = await show(image({ format: 'heif' }, {}))
     expect(w.get('[data-testid=editor-preview]').attributes('src')).toBe(THUMB)
     expect(w.text()).toContain("Preview from a smaller copy: browsers can't display HEIC.")
   })
