@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -75,10 +76,11 @@ async def test_about_dialog_and_ending_the_session(stack: Stack, browser: Browse
     await context.close()
 
 
-async def missing_services(stack: Stack) -> list[str]:
-    """What the gateway's /health says is missing, as the page would hear it."""
+async def health_report(stack: Stack) -> dict[str, Any]:
+    """The gateway's /health report, as the page would hear it."""
     async with aiohttp.ClientSession() as http, http.get(f"{stack.gateway_url}/health") as response:
-        return list((await response.json())["missing"])
+        report: dict[str, Any] = await response.json()
+        return report
 
 
 async def test_offline_banner_appears_and_clears(stack: Stack, browser: Browser) -> None:
@@ -91,10 +93,42 @@ async def test_offline_banner_appears_and_clears(stack: Stack, browser: Browser)
     await victim.stop()
     stack.processes.remove(victim)
     # The page checks /health at load: reload once the gateway's (cached) report has seen the death.
-    await eventually(lambda: missing_services(stack), lambda missing: "oauth-service" in missing, timeout=30)
+    await eventually(
+        lambda: health_report(stack), lambda report: "oauth-service" in report["missing"], timeout=30
+    )
     await page.reload()
     banner = page.get_by_test_id("offline-banner")
     await expect(banner).to_contain_text("oauth-service", timeout=20_000)
     await stack.start_service("oauth-service")
+    await expect(banner).to_be_hidden(timeout=40_000)
+    await context.close()
+
+
+async def test_the_banner_names_a_broken_part_and_clears_when_it_goes(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    """A replica with a corrupt background model: the banner names the broken part, not "unavailable"."""
+    (tmp_path / "isnet-medium.onnx").write_bytes(b"\x08\x07" * 4096)
+    healthy_env = stack.process_env.get("image-service", {})
+    stack.process_env["image-service"] = {**healthy_env, "MODELS_DIR": str(tmp_path)}
+    try:
+        broken = await stack.start_service("image-service")
+    finally:
+        stack.process_env["image-service"] = healthy_env
+    context = await browser.new_context()
+    page = await context.new_page()
+    await eventually(
+        lambda: health_report(stack),
+        lambda report: any("corrupt" in p for p in report["problems"]),
+        timeout=60,
+    )
+    await page.goto(stack.gateway_url)
+    banner = page.get_by_test_id("offline-banner")
+    await expect(banner).to_contain_text("Part of ImageTools is not working", timeout=20_000)
+    await expect(banner).not_to_contain_text("Some services are unavailable")
+    await expect(page.get_by_test_id("health-problems")).to_contain_text("isnet-medium")
+    await expect(page.get_by_test_id("health-problems")).to_contain_text("corrupt")
+    await broken.stop()
+    stack.processes.remove(broken)
     await expect(banner).to_be_hidden(timeout=40_000)
     await context.close()
