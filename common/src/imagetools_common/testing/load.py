@@ -238,10 +238,16 @@ async def drive(users: list[User], until: asyncio.Event) -> None:
     await asyncio.gather(*(work(u) for u in users))
 
 
-async def when(condition: Callable[[], bool]) -> None:
-    """Wait for a count the users advance (polling: they have no reason to signal anyone)."""
-    while not condition():  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
+async def when(condition: Callable[[], bool], timeout: float = 600.0) -> None:
+    """Wait for a count the users advance (polling: they have no reason to signal anyone); failing
+    after ``timeout`` seconds (far beyond a healthy run, within the fault tests' own limit) with a
+    message naming this wait rather than the per-test timeout's stack dump."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"the users' count did not get there within {timeout} s") from None
 
 
 async def under_load(
