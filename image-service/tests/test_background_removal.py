@@ -277,6 +277,22 @@ async def test_bad_requests_change_nothing(rpc: RpcClient) -> None:
     assert [v.number for v in info.versions] == [1]
 
 
+async def test_an_operation_sent_to_another_operations_endpoint_is_refused(rpc: RpcClient) -> None:
+    """Each apply endpoint runs only the operations the registry sends it: a stray one is a 422."""
+    session_id = await new_session(rpc)
+    image = await upload(rpc, session_id, png(skdata.chelsea()))
+    strays = [
+        (contract.APPLY, contract.RemoveBackgroundOp()),
+        (contract.REMOVE_BACKGROUND, contract.RotateOp(degrees=90)),
+    ]
+    for endpoint, op in strays:
+        request = contract.ApplyRequest(session_id=session_id, image_id=image.id, operation=op)
+        with pytest.raises(ValidationFailed, match=f"{op.type} does not run on {endpoint.subject}"):
+            await rpc.call(endpoint, request)
+    info = await rpc.call(contract.GET, contract.ImageRef(session_id=session_id, image_id=image.id))
+    assert [v.number for v in info.versions] == [1]
+
+
 async def test_a_full_queue_answers_rate_limited_with_a_retry_after(
     sessions: None, base_env: dict[str, str], nc: NATS
 ) -> None:

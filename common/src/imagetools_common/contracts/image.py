@@ -6,6 +6,9 @@ followed by the raw bytes, so a 20 MB photo is never base64-encoded.
 Errors it may return: ``not_found``, ``quota_exceeded``, ``validation_error`` (a bad operation
 parameter, naming the field), ``unsupported_media_type`` (not an accepted image type),
 ``payload_too_large`` (too many pixels), ``conflict`` (nothing to undo or redo).
+
+The operation parameters (``contracts.operations``) and presets (``contracts.presets``) live in
+modules of their own and are re-exported here, so callers name all of it ``contract.X``.
 """
 
 from __future__ import annotations
@@ -53,8 +56,7 @@ from imagetools_common.contracts.presets import (
 )
 from imagetools_common.contracts.session import SessionRef
 
-# The operations and presets (their own modules, by concept) are this service's vocabulary too:
-# callers use one namespace, ``contract.X``.
+# Re-exported: the service's vocabulary from its concept modules.
 __all__ = [
     "HEX_COLOUR",
     "MAX_BACKGROUND_SECONDS",

@@ -76,14 +76,16 @@ class Subscriptions:
                 await self._nc.subscribe(event.subject, queue=queue, cb=self._dispatcher(event, handler))
             )
 
-    async def stop(self) -> None:
-        """Handle what already arrived, then stop listening and let running handlers finish."""
+    async def stop(self, grace: float) -> None:
+        """Handle what already arrived, then stop listening and give running handlers ``grace`` seconds."""
         subscriptions, self._subscriptions = self._subscriptions, []
         for subscription in subscriptions:
             with contextlib.suppress(*_BUS_DOWN):  # the connection is gone, and the subscription with it
                 await subscription.drain()
         if self._running:
-            await asyncio.wait(self._running)
+            _, pending = await asyncio.wait(self._running, timeout=grace)
+            for task in pending:
+                task.cancel()
 
     def _dispatcher(self, event: Event[Any], handler: EventHandler) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:

@@ -133,7 +133,7 @@ class RpcService:
             for task in pending:
                 task.cancel()
         # Events last: a request still running may need one (a cancel) until it ends.
-        await self._events.stop()
+        await self._events.stop(grace)
 
     @staticmethod
     async def _stop_taking_requests(micro: Service) -> None:

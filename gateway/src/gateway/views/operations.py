@@ -35,10 +35,7 @@ async def apply_operation(request: web.Request) -> web.Response:
     body = await read_json(request, OperationBody)
     ref = await image_ref(request)
     apply = contract.ApplyRequest(
-        session_id=ref.session_id,
-        image_id=ref.image_id,
-        operation=body.root,
-        idempotency_key=idempotency_key(request),
+        **ref.model_dump(), operation=body.root, idempotency_key=idempotency_key(request)
     )
     route = registry.route(body.root)
     if route.cancellable:
@@ -96,9 +93,6 @@ async def revert(request: web.Request) -> web.Response:
     body = await read_json(request, RevertBody)
     ref = await image_ref(request)
     revert_to = contract.RevertRequest(
-        session_id=ref.session_id,
-        image_id=ref.image_id,
-        version=body.version,
-        idempotency_key=idempotency_key(request),
+        **ref.model_dump(), version=body.version, idempotency_key=idempotency_key(request)
     )
     return json_model(view(await rpc(request).call(contract.REVERT, revert_to)))
