@@ -14,6 +14,7 @@ from typing import Any
 from image_service.records import ImageRecord
 from image_service.wire import to_info
 from imagetools_common.contracts import image as contract
+from imagetools_common.contracts.base import Keyed
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Replay:
     reply: dict[str, Any]
 
 
-def keyed_once(subject: str, request: contract.Keyed, body: bytes = b"") -> Once | None:
+def keyed_once(subject: str, request: Keyed, body: bytes = b"") -> Once | None:
     """The idempotency record of a keyed request (None without a key).
 
     The fingerprint covers the endpoint, the request without its key and any body, so reusing a

@@ -54,7 +54,7 @@ class ProfileRepo:
 
     async def delete(self, session_id: UUID, profile_id: str) -> bool:
         """Whether there was such a profile (or override) to delete."""
-        status = await self._pool.execute(
+        status: str = await self._pool.execute(
             "DELETE FROM images.profiles WHERE session_id = $1 AND id = $2", session_id, profile_id
         )
         return status != "DELETE 0"

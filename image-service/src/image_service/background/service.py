@@ -26,10 +26,12 @@ from PIL import Image
 from image_service.background import models as catalogue
 from image_service.background import removal
 from image_service.background.models import LoadedModel, ModelState, Timing
-from image_service.images import Images, keyed_once, replayed
+from image_service.idempotency import keyed_once, replayed
+from image_service.images import Images
 from image_service.imaging import budget, metadata, thumbnail
 from image_service.imaging.decode import decode
-from image_service.repo import ImageRepo, NewVersion
+from image_service.records import NewVersion
+from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.base import Empty
