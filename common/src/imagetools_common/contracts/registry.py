@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from imagetools_common.contracts import image, operations
 from imagetools_common.contracts.base import Endpoint, WireModel
 
-
 # An endpoint that applies operations: an ``ApplyRequest`` in, the changed image out.
 ApplyEndpoint = Endpoint[image.ApplyRequest, image.ImageInfo]
 
