@@ -8,17 +8,13 @@ away the NATS stream is left, which cancels the OpenRouter call and saves nothin
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway import keys
 from gateway.cookies import session_for_write, session_id
 from gateway.http import ErrorDetail, json_model, read_json, retry_after
-from gateway.views.common import ImageView, existing_session, image_id, view
+from gateway.views.common import ImageView, cancel_on_disconnect, existing_session, image_id, view
 from imagetools_common.contracts import ai
 from imagetools_common.contracts.base import NO_NUL
 from imagetools_common.contracts.session import SessionRef
@@ -26,8 +22,6 @@ from imagetools_common.errors import DomainError, Internal
 from imagetools_common.logs import get_logger
 
 log = get_logger("gateway.ai")
-# How often a waiting relay checks that the browser is still there.
-DISCONNECT_POLL = 0.5
 
 
 class ModelsBody(BaseModel):
@@ -110,29 +104,6 @@ def _error_event(error: DomainError, request_id: str | None) -> bytes:
     return _sse("error", StreamError(error=detail))
 
 
-@asynccontextmanager
-async def _cancel_on_disconnect(request: web.Request) -> AsyncIterator[None]:
-    """Cancel this handler when the browser disconnects, even while nothing is being written.
-
-    (aiohttp cancels handlers itself only when ``handler_cancellation`` is on; ours is not.)
-    """
-    handler = asyncio.current_task()
-    assert handler is not None
-
-    async def watch() -> None:
-        # aiohttp offers no event for a lost connection, only the transport's state to look at.
-        while (transport := request.transport) is not None and not transport.is_closing():  # noqa: ASYNC110
-            await asyncio.sleep(DISCONNECT_POLL)
-        log.info("browser went away; stopping the AI call")
-        handler.cancel()
-
-    watcher = asyncio.create_task(watch())
-    try:
-        yield
-    finally:
-        watcher.cancel()
-
-
 async def chat(request: web.Request) -> web.StreamResponse:
     """Ask about the image; the answer streams back as SSE ``delta`` events, then ``done``."""
     body = await read_json(request, ChatBody)
@@ -150,7 +121,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
             await response.write(b": keep-alive\n\n")
 
     async with (
-        _cancel_on_disconnect(request),
+        cancel_on_disconnect(request),
         request.app[keys.RPC].stream(ai.CHAT, question, on_keepalive=keep_alive) as answer,
     ):
         chunks = aiter(answer)
@@ -187,7 +158,7 @@ async def ai_edit(request: web.Request) -> web.Response:
         session_id=ref.session_id, image_id=ref.image_id, instruction=body.instruction, model=body.model
     )
     # Leaving the stream early (the browser gave up) cancels the edit before it becomes a version.
-    async with _cancel_on_disconnect(request), request.app[keys.RPC].stream(ai.EDIT, wanted) as edit:
+    async with cancel_on_disconnect(request), request.app[keys.RPC].stream(ai.EDIT, wanted) as edit:
         async for _ in edit:
             pass
     done = edit.result

@@ -1,7 +1,11 @@
-"""What the image views share: the image a URL names, how an image is shown, and serving bytes."""
+"""What the image views share: the image a URL names, how an image is shown, serving bytes, and
+noticing that the browser left."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 from uuid import UUID
 
@@ -14,7 +18,13 @@ from gateway.http import query_int
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.session import SessionInfo
 from imagetools_common.errors import NotFound
+from imagetools_common.logs import get_logger
 from imagetools_common.rpc import RpcClient
+
+log = get_logger("gateway.views")
+
+# How often a long call looks whether its browser is still connected.
+DISCONNECT_POLL = 0.25
 
 
 class ImageView(contract.ImageInfo):
@@ -93,3 +103,26 @@ def download(
     if header.etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
     return web.Response(body=data, content_type=header.content_type, headers=headers)
+
+
+@asynccontextmanager
+async def cancel_on_disconnect(request: web.Request) -> AsyncIterator[None]:
+    """Cancel this handler when the browser disconnects, even while nothing is being written.
+
+    (aiohttp cancels handlers itself only when ``handler_cancellation`` is on; ours is not.)
+    """
+    handler = asyncio.current_task()
+    assert handler is not None
+
+    async def watch() -> None:
+        # aiohttp offers no event for a lost connection, only the transport's state to look at.
+        while (transport := request.transport) is not None and not transport.is_closing():  # noqa: ASYNC110
+            await asyncio.sleep(DISCONNECT_POLL)
+        log.info("browser went away; stopping its call", path=request.path)
+        handler.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()

@@ -10,15 +10,13 @@ from pydantic import BaseModel, Field, RootModel
 
 from gateway.http import json_model, read_json
 from gateway.idempotency import idempotency_key
-from gateway.views.common import image_ref, rpc, view
+from gateway.views.common import cancel_on_disconnect, image_ref, rpc, view
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import registry
 from imagetools_common.logs import get_logger
 
 log = get_logger("gateway.operations")
 
-# How often a waiting cancellable operation looks whether its browser is still connected.
-_DISCONNECT_POLL = 0.25
 _OPERATION_IDS = uuid.UUID("6f1c8f8e-5d0b-4c55-9a43-3b1b9a1c2f70")
 
 
@@ -56,21 +54,14 @@ async def _cancellable(
     """Run a long operation; if the browser goes away first, tell the service to drop it (no version)."""
     named = operation_id(apply)
     apply = apply.model_copy(update={"operation_id": named})
-    call = asyncio.ensure_future(rpc(request).call(endpoint, apply))
     try:
-        # aiohttp may or may not cancel a handler whose client left (handler_cancellation): watch too.
-        while not call.done():
-            await asyncio.wait({call}, timeout=_DISCONNECT_POLL)
-            if not call.done() and (request.transport is None or request.transport.is_closing()):
-                raise ConnectionResetError
-    except (asyncio.CancelledError, ConnectionResetError) as gone:
-        call.cancel()
+        async with cancel_on_disconnect(request):
+            info = await rpc(request).call(endpoint, apply)
+    except asyncio.CancelledError:
         await rpc(request).publish(contract.CANCEL, contract.CancelOperation(operation_id=named))
         log.info("operation abandoned by the browser", operation_id=str(named), type=apply.operation.type)
-        if isinstance(gone, asyncio.CancelledError):
-            raise
-        return web.Response(status=499)  # nginx's "client closed request": nobody reads it
-    return json_model(view(call.result()))
+        raise
+    return json_model(view(info))
 
 
 async def _step(request: web.Request) -> contract.HistoryStep:
