@@ -81,7 +81,7 @@ def _add_service(service: str) -> Processor:
     return add
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[Any]):
     """Writes to whatever ``sys.stderr`` is when a line is logged (test runners swap it)."""
 
     @property

@@ -181,7 +181,8 @@ class RateLimits:
 
 def request_subject(request: web.Request) -> Subject:
     """The request's session (a hash of its cookie) and client address (its limit key)."""
-    if (known := request.get(keys.SUBJECT)) is not None:
+    known: Subject | None = request.get(keys.SUBJECT)
+    if known is not None:
         return known
     settings = request.app[keys.SETTINGS]
     address = client_address(request.remote, request.headers, settings.trusted_proxies)

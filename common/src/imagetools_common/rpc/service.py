@@ -22,7 +22,7 @@ from nats.aio.client import Client as NATS
 from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from imagetools_common import db
 from imagetools_common.contracts.base import (
@@ -193,7 +193,8 @@ class RpcService:
         if endpoint.reply_body:
             model, blob = result
             return frames.pack(model, blob)
-        return result.model_dump_json().encode()
+        reply: BaseModel = result
+        return reply.model_dump_json().encode()
 
     def _dispatcher(
         self, endpoint: Endpoint[Any, Any] | StreamEndpoint[Any, Any, Any], handler: Handler

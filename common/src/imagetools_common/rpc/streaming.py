@@ -52,6 +52,7 @@ _INBOX_PREFIX = "_INBOX."
 # What a streaming handler gets to send chunks with.
 Emit = Callable[[BaseModel], Awaitable[None]]
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Started(WireModel):
@@ -325,7 +326,7 @@ class Stream(Generic[Req, Chunk, End]):
             raise decode_error(headers, msg.data) or BadGateway(f"the {endpoint.name} stream ended oddly")
         raise StopAsyncIteration
 
-    def _decode(self, model: type[Any], data: bytes) -> Any:
+    def _decode(self, model: type[M], data: bytes) -> M:
         try:
             return model.model_validate_json(data)
         except ValidationError:

@@ -207,11 +207,12 @@ def _degrees(value: Any, ref: Any, negative: str) -> float | None:
         parts = [_number(part) for part in value[:3]]
         if not parts or any(part is None for part in parts):
             return None
-        degrees = sum(part / 60**index for index, part in enumerate(parts) if part is not None)
+        degrees = math.fsum(part / 60.0**index for index, part in enumerate(parts) if part is not None)
     else:
-        degrees = _number(value)  # some writers store a single decimal value
-        if degrees is None:
+        number = _number(value)  # some writers store a single decimal value
+        if number is None:
             return None
+        degrees = number
     ref_text = _text(ref) or ""
     return -abs(degrees) if ref_text.upper().startswith(negative) else degrees
 
