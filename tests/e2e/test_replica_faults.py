@@ -20,6 +20,8 @@ import asyncpg
 import pytest
 from nats.aio.msg import Msg
 
+from imagetools_common.contracts import registry
+from imagetools_common.contracts.operations import RemoveBackgroundOp
 from imagetools_common.embedded import free_port
 from imagetools_common.rpc import connect
 from imagetools_common.stack import ServiceProcess, Stack
@@ -31,6 +33,8 @@ from imagetools_common.testing.load import EDITS, GENEROUS_LIMITS, UNSAFE, Image
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 REPLICAS = 3
+# The image-service endpoint a background removal runs on, as its replicas count it ($SRV.STATS).
+REMOVAL = registry.route(RemoveBackgroundOp()).endpoint.name
 WORKERS = 8
 OPERATIONS = 200
 
@@ -350,16 +354,17 @@ async def test_a_replica_killed_during_a_background_removal_costs_seconds(scaled
             async with http.post("/api/v1/images", data=form, headers=UNSAFE) as response:
                 assert response.status == 201, await response.text()
                 image_id = (await response.json())["images"][0]["id"]
-            before = await replica_stats(scaled, "apply")
+            before = await replica_stats(scaled, REMOVAL)
             retries_before = retries_logged(scaled)
             operation = {"type": "remove_background", "format": "png"}
             removal = asyncio.create_task(
                 http.post(f"/api/v1/images/{image_id}/operations", headers=UNSAFE, json=operation)
             )
             holder: dict[str, int] = {}
-            while not holder:
-                stats = await replica_stats(scaled, "apply")
-                holder = {i: n for i, n in stats.items() if n > before.get(i, 0)}
+            async with asyncio.timeout(120):  # a replica takes it within a second or two
+                while not holder:
+                    stats = await replica_stats(scaled, REMOVAL)
+                    holder = {i: n for i, n in stats.items() if n > before.get(i, 0)}
             if not removal.done():
                 break
             (await removal).release()
@@ -383,5 +388,5 @@ async def test_a_replica_killed_during_a_background_removal_costs_seconds(scaled
     assert body["current"]["number"] == 2
     # The killed replica did hold it: the gateway resent it, and another replica took it.
     assert retries_logged(scaled) - retries_before == 1
-    after = await replica_stats(scaled, "apply")
+    after = await replica_stats(scaled, REMOVAL)
     assert sum(after.values()) - sum(before.get(i, 0) for i in after) == 1
