@@ -9,6 +9,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 
 from imagetools_common.contracts import session as contract
 from imagetools_common.contracts.base import Empty
@@ -171,3 +172,32 @@ async def test_settings_reject_bad_keys_big_values_and_missing_sessions(nc: NATS
     assert msg.headers is not None and msg.headers["Nats-Service-Error-Code"] == "bad_request"
     with pytest.raises(NotFound):
         await rpc.call(contract.PUT_SETTING, contract.PutSetting(session_id=uuid4(), key="ui.x", value=1))
+
+
+async def test_rotating_and_ending_announce_the_session_changed(nc: NATS) -> None:
+    """Rotating and ending publish SESSION_CHANGED (gateways drop their cached copy); a no-op does not."""
+    rpc = RpcClient(nc)
+    heard: asyncio.Queue[contract.SessionChanged] = asyncio.Queue()
+
+    async def on_message(msg: Msg) -> None:
+        await heard.put(contract.SessionChanged.model_validate_json(msg.data))
+
+    subscription = await nc.subscribe(contract.SESSION_CHANGED.subject, cb=on_message)
+    try:
+        created = await rpc.call(contract.CREATE, Empty())
+        ref = contract.SessionRef(session_id=created.session.id)
+        rotated = await rpc.call(contract.ROTATE, ref)
+        assert (await asyncio.wait_for(heard.get(), 10)).session_id == created.session.id
+        with pytest.raises(NotFound):
+            await rpc.call(contract.RESOLVE, contract.ResolveRequest(token=created.token))
+        assert (
+            await rpc.call(contract.RESOLVE, contract.ResolveRequest(token=rotated.token))
+        ).id == ref.session_id
+        await rpc.call(contract.END, ref)
+        assert (await asyncio.wait_for(heard.get(), 10)).session_id == created.session.id
+        with pytest.raises(NotFound):  # already ended: nothing changed, nothing announced
+            await rpc.call(contract.END, ref)
+        await nc.flush()
+        assert heard.empty()
+    finally:
+        await subscription.unsubscribe()

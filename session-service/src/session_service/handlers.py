@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 from imagetools_common import db
 from imagetools_common.contracts import session as contract
@@ -10,6 +11,7 @@ from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import NotFound
 from imagetools_common.lifecycle import Runtime
 from imagetools_common.logs import get_logger
+from imagetools_common.rpc import RpcClient
 from imagetools_common.settings import Settings
 from session_service import core
 from session_service.repo import SessionRepo
@@ -19,9 +21,14 @@ log = get_logger("session_service")
 
 
 class SessionHandlers:
-    def __init__(self, repo: SessionRepo, settings: Settings) -> None:
+    def __init__(self, repo: SessionRepo, settings: Settings, rpc: RpcClient) -> None:
         self._repo = repo
         self._settings = settings
+        self._rpc = rpc
+
+    async def _changed(self, session_id: UUID) -> None:
+        """Tell every gateway replica to drop what it caches for the session (a token stopped working)."""
+        await self._rpc.publish(contract.SESSION_CHANGED, contract.SessionChanged(session_id=session_id))
 
     async def create(self, _: Empty) -> contract.CreateReply:
         token = core.new_token()
@@ -47,12 +54,14 @@ class SessionHandlers:
         info = await self._repo.rotate(request.session_id, core.hash_token(token))
         if info is None:
             raise NotFound("no such session, or it has expired")
+        await self._changed(info.id)
         log.info("session token rotated", session_id=str(info.id))
         return contract.CreateReply(token=token, session=info)
 
     async def end(self, request: contract.SessionRef) -> Empty:
         if not await self._repo.end(request.session_id):
             raise NotFound("no such session")
+        await self._changed(request.session_id)
         log.info("session ended", session_id=str(request.session_id))
         return Empty()
 
@@ -95,7 +104,7 @@ async def sweep_forever(repo: SessionRepo, interval: float) -> None:
 async def register(runtime: Runtime[SessionSettings]) -> None:
     assert runtime.pool is not None
     repo = SessionRepo(runtime.pool)
-    handlers = SessionHandlers(repo, runtime.settings)
+    handlers = SessionHandlers(repo, runtime.settings, RpcClient(runtime.nc))
     service = runtime.service
     service.add(contract.CREATE, handlers.create)
     service.add(contract.RESOLVE, handlers.resolve)

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import Field, JsonValue
 
 from imagetools_common import __version__
-from imagetools_common.contracts.base import Empty, Endpoint, ServiceSpec, WireModel
+from imagetools_common.contracts.base import Delivery, Empty, Endpoint, Event, ServiceSpec, WireModel
 
 SERVICE = ServiceSpec(
     name="session-service",
@@ -61,6 +61,12 @@ class PutSetting(WireModel):
     value: JsonValue = Field(description="Any JSON value up to 16 KiB once encoded")
 
 
+class SessionChanged(WireModel):
+    """Published as ``SESSION_CHANGED``: whatever is cached about this session must be dropped."""
+
+    session_id: UUID = Field(description="The session whose cached state is no longer true")
+
+
 class SweepReply(WireModel):
     deleted: int = Field(description="How many expired sessions were deleted")
 
@@ -74,3 +80,7 @@ DELETE_SETTING = Endpoint(SERVICE, "setting_delete", SettingRef, Empty)
 SWEEP = Endpoint(SERVICE, "sweep", Empty, SweepReply, timeout=30.0)
 # A new token for the same session (after a privilege change such as connecting an account).
 ROTATE = Endpoint(SERVICE, "rotate", SessionRef, CreateReply)
+# Every gateway replica drops what it caches for the session (resolved tokens, image lists).
+# Published by whatever ends a session, rotates or removes one of its tokens, or changes its
+# image list (docs/ARCHITECTURE.md, "Gateway caches").
+SESSION_CHANGED = Event(SERVICE, "changed", SessionChanged, Delivery.BROADCAST)
