@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
 from datetime import datetime, timedelta
 
 from pydantic import JsonValue
 
 from imagetools_common.errors import ValidationFailed
 
-TOKEN_BYTES = 32  # 256 bits: far past the 128-bit floor for self-made session ids
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]{43}")  # base64url of 32 bytes, unpadded
+# Session tokens are the shared opaque tokens; re-exported as this core's vocabulary.
+from imagetools_common.tokens import TOKEN_BYTES, hash_token, is_well_formed, new_token
+
+__all__ = ["TOKEN_BYTES", "hash_token", "is_well_formed", "new_token"]
+
 TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_SETTING_BYTES = 16 * 1024
 # A \u0000 escape not itself escaped (an even run of backslashes before it): PostgreSQL's jsonb
 # cannot store the NUL character, so it is refused here rather than failing in the database.
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def new_token() -> str:
-    """A fresh opaque session token for the cookie."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def is_well_formed(token: str) -> bool:
-    """Whether ``token`` could have come from ``new_token``; anything else never reaches the database."""
-    return bool(_TOKEN.fullmatch(token))
-
-
-def hash_token(token: str) -> bytes:
-    """What the database stores instead of the token (high entropy, so no salt or stretching is needed)."""
-    return hashlib.sha256(token.encode("ascii")).digest()
 
 
 def expires_at(created_at: datetime, expiry_days: int) -> datetime:
