@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   FIT,
   clampView,
+  fitInside,
   maxScaleFor,
   oneToOneScale,
   panBy,
@@ -16,7 +17,7 @@ import {
 } from './zoom'
 
 // A 4000×3000 photo fitted at 800×600 into an 800×700 viewport.
-const frame: Frame = { port: { width: 800, height: 700 }, fit: { width: 800, height: 600 }, maxScale: 10 }
+const frame: Frame = { port: { width: 800, height: 700 }, fit: { width: 800, height: 600 }, minScale: 1, maxScale: 10 }
 
 /** Where the fitted-picture point `p` lands on screen under `view`. */
 function onScreen(view: View, p: Point): Point {
@@ -27,6 +28,17 @@ describe('zoom maths', () => {
   it('1:1 is one picture pixel per device pixel', () => {
     expect(oneToOneScale({ width: 4000, height: 3000 }, { width: 800, height: 600 }, 1)).toBe(5)
     expect(oneToOneScale({ width: 4000, height: 3000 }, { width: 800, height: 600 }, 2)).toBe(2.5)
+  })
+
+  it('fits the shape of the picture inside the viewport', () => {
+    expect(fitInside({ width: 4000, height: 3000 }, { width: 800, height: 700 })).toEqual({ width: 800, height: 600 })
+    expect(fitInside({ width: 1000, height: 2000 }, { width: 800, height: 700 })).toEqual({ width: 350, height: 700 })
+  })
+
+  it('lets a picture smaller than the viewport go down to its 1:1 view', () => {
+    const small: Frame = { ...frame, minScale: 0.5 }
+    expect(zoomTo(FIT, 0.5, { x: 0, y: 0 }, small).scale).toBe(0.5)
+    expect(zoomTo(FIT, 0.1, { x: 0, y: 0 }, small).scale).toBe(0.5)
   })
 
   it('offers at least 8× and at least twice the 1:1 view', () => {
@@ -60,7 +72,7 @@ describe('zoom maths', () => {
   })
 
   it('keeps a picture narrower than the viewport centred on that axis', () => {
-    const tall: Frame = { port: { width: 800, height: 700 }, fit: { width: 300, height: 700 }, maxScale: 8 }
+    const tall: Frame = { port: { width: 800, height: 700 }, fit: { width: 300, height: 700 }, minScale: 1, maxScale: 8 }
     expect(clampView({ scale: 2, x: 120, y: 90 }, tall)).toEqual({ scale: 2, x: 0, y: 90 })
   })
 

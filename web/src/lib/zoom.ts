@@ -4,8 +4,11 @@
  * A view is the transform of the fitted picture: `scale` relative to the fitted size (1 = fit)
  * and the offset of the picture's centre from the viewport's centre, in CSS pixels. Points on
  * screen are likewise relative to the viewport's centre. Every function returns a view that is
- * already clamped: never smaller than fit, never larger than `maxScale`, and never panned so far
+ * already clamped: never smaller than fit (or 1:1, if that is smaller), never larger than `maxScale`, and never panned so far
  * that an edge of a picture bigger than the viewport comes inside it.
+ *
+ * 1:1 means one picture pixel per *device* pixel: that is where compression artefacts and
+ * edges of a cut-out are judged, also on a phone with three device pixels per CSS pixel.
  */
 
 export interface Size {
@@ -28,6 +31,8 @@ export interface View {
 export interface Frame {
   port: Size
   fit: Size
+  /** 1, or less for a picture smaller than the viewport (whose 1:1 view is smaller than fit). */
+  minScale: number
   maxScale: number
 }
 
@@ -35,6 +40,13 @@ export const FIT: View = Object.freeze({ scale: 1, x: 0, y: 0 })
 
 /** Zoom steps of the keyboard (+/−): four steps double the size. */
 export const KEY_STEP = 2 ** 0.25
+
+/** The largest size of the picture's shape that fits inside `port`. */
+export function fitInside(natural: Size, port: Size): Size {
+  if (natural.width <= 0 || natural.height <= 0) return { width: 0, height: 0 }
+  const scale = Math.min(port.width / natural.width, port.height / natural.height)
+  return { width: natural.width * scale, height: natural.height * scale }
+}
 
 /** The scale at which one picture pixel is one device pixel. */
 export function oneToOneScale(natural: Size, fit: Size, devicePixelRatio: number): number {
@@ -48,7 +60,7 @@ export function maxScaleFor(natural: Size, fit: Size, devicePixelRatio: number):
 }
 
 function clampScale(scale: number, frame: Frame): number {
-  return Math.min(frame.maxScale, Math.max(1, scale))
+  return Math.min(frame.maxScale, Math.max(frame.minScale, scale))
 }
 
 function clampAxis(offset: number, content: number, port: number): number {
