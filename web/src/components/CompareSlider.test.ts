@@ -38,7 +38,7 @@ describe('CompareSlider', () => {
     const wrapper = await ready()
     const root = wrapper.get('[data-testid=compare-slider]')
     root.element.getBoundingClientRect = () => ({ left: 100, top: 0, width: 400, height: 300, right: 500, bottom: 300, x: 100, y: 0, toJSON: () => ({}) })
-    await root.trigger('pointerdown', { button: 0, clientX: 200, pointerId: 1 })
+    await root.trigger('pointerdown', { button: 0, isPrimary: true, clientX: 200, pointerId: 1 })
     expect(value(wrapper)).toBe('25')
     await root.trigger('pointermove', { clientX: 400, pointerId: 1 })
     expect(value(wrapper)).toBe('75')
@@ -47,7 +47,7 @@ describe('CompareSlider', () => {
     // Released: moving no longer drags.
     await root.trigger('pointermove', { clientX: 150, pointerId: 1 })
     expect(value(wrapper)).toBe('75')
-    await root.trigger('pointerdown', { button: 0, clientX: 900, pointerId: 2 })
+    await root.trigger('pointerdown', { button: 0, isPrimary: true, clientX: 900, pointerId: 2 })
     expect(value(wrapper)).toBe('100')
     wrapper.unmount()
   })
