@@ -653,7 +653,8 @@ async def test_no_key_material_in_responses_logs_or_bus_messages(
 
 async def _session_id(pool: asyncpg.Pool, cookie: str) -> Any:
     return await pool.fetchval(
-        "SELECT id FROM sessions.sessions WHERE token_hash = $1", hashlib.sha256(cookie.encode()).digest()
+        "SELECT session_id FROM sessions.devices WHERE token_hash = $1",
+        hashlib.sha256(cookie.encode()).digest(),
     )
 
 

@@ -48,7 +48,7 @@ async def test_lifecycle_create_resolve_end(nc: NATS, session_service: SessionSe
 async def test_only_a_hash_of_the_token_is_stored(nc: NATS, db_pool: asyncpg.Pool) -> None:
     """The database holds the SHA-256 of the token and never the token itself."""
     created = await RpcClient(nc).call(contract.CREATE, Empty())
-    row = await db_pool.fetchrow("SELECT * FROM sessions.sessions WHERE id = $1", created.session.id)
+    row = await db_pool.fetchrow("SELECT * FROM sessions.devices WHERE session_id = $1", created.session.id)
     assert bytes(row["token_hash"]) == hashlib.sha256(created.token.encode()).digest()
     assert created.token not in repr(dict(row))
 
@@ -102,8 +102,8 @@ async def test_resolve_touches_last_seen_at_most_once_a_minute(nc: NATS, db_pool
     rpc = RpcClient(nc)
     created = await rpc.call(contract.CREATE, Empty())
     await db_pool.execute(
-        "UPDATE sessions.sessions SET last_seen_at = now() - interval '5 minutes' WHERE id = $1",
-        created.session.id,
+        "UPDATE sessions.devices SET last_seen_at = now() - interval '5 minutes' WHERE id = $1",
+        created.session.device_id,
     )
     first = await rpc.call(contract.RESOLVE, contract.ResolveRequest(token=created.token))
     assert first.last_seen_at > created.session.last_seen_at
@@ -186,7 +186,10 @@ async def test_rotating_and_ending_announce_the_session_changed(nc: NATS) -> Non
     try:
         created = await rpc.call(contract.CREATE, Empty())
         ref = contract.SessionRef(session_id=created.session.id)
-        rotated = await rpc.call(contract.ROTATE, ref)
+        rotated = await rpc.call(
+            contract.ROTATE,
+            contract.DeviceRef(session_id=ref.session_id, device_id=created.session.device_id),
+        )
         assert (await asyncio.wait_for(heard.get(), 10)).session_id == created.session.id
         with pytest.raises(NotFound):
             await rpc.call(contract.RESOLVE, contract.ResolveRequest(token=created.token))

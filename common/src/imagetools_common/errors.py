@@ -54,6 +54,13 @@ class Conflict(DomainError):
     status = 409
 
 
+class Gone(DomainError):
+    """It existed but can no longer be used (an expired or used join offer)."""
+
+    code = "gone"
+    status = 410
+
+
 class NotConnected(Conflict):
     """No OpenRouter key for this session (neither its own nor a server-wide one), or it stopped working."""
 
@@ -132,6 +139,7 @@ _BY_CODE: dict[str, type[DomainError]] = {
         NotFound,
         MethodNotAllowed,
         Conflict,
+        Gone,
         NotConnected,
         QuotaExceeded,
         PaymentRequired,

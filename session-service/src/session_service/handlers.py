@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from uuid import UUID
+
+import asyncpg
 
 from imagetools_common import db
 from imagetools_common.contracts import session as contract
 from imagetools_common.contracts.base import Empty
-from imagetools_common.errors import NotFound
+from imagetools_common.errors import Conflict, Gone, NotFound, ServiceUnavailable, ValidationFailed
 from imagetools_common.lifecycle import Runtime
 from imagetools_common.logs import get_logger
 from imagetools_common.rpc import RpcClient
 from imagetools_common.settings import Settings
 from session_service import core
-from session_service.repo import SessionRepo
+from session_service.repo import OfferRow, SessionRepo
 from session_service.settings import SessionSettings
 
 log = get_logger("session_service")
@@ -42,21 +45,116 @@ class SessionHandlers:
         found = await self._repo.find_live(core.hash_token(request.token))
         if found is None:
             raise NotFound("no such session, or it has expired")
-        info, now = found
-        if core.needs_touch(info.last_seen_at, now):
-            touched = await self._repo.touch(info.id)
+        info = found.info
+        # The device's name follows its browser (set on its first request, kept after upgrades).
+        rename = request.device_name if request.device_name not in ("", found.device_name) else None
+        if rename is not None or core.needs_touch(info.last_seen_at, found.now):
+            touched = await self._repo.touch(info.device_id, rename)
             if touched is not None:
                 info = info.model_copy(update={"last_seen_at": touched})
         return info
 
-    async def rotate(self, request: contract.SessionRef) -> contract.CreateReply:
+    async def rotate(self, request: contract.DeviceRef) -> contract.CreateReply:
+        """A new token for one device; the session's other devices keep theirs."""
         token = core.new_token()
-        info = await self._repo.rotate(request.session_id, core.hash_token(token))
+        info = await self._repo.rotate(request.session_id, request.device_id, core.hash_token(token))
         if info is None:
-            raise NotFound("no such session, or it has expired")
+            raise NotFound("no such device, or its session has expired")
         await self._changed(info.id)
-        log.info("session token rotated", session_id=str(info.id))
+        log.info("device token rotated", session_id=str(info.id), device_id=str(info.device_id))
         return contract.CreateReply(token=token, session=info)
+
+    async def devices(self, request: contract.SessionRef) -> contract.DeviceList:
+        return contract.DeviceList(devices=await self._repo.devices(request.session_id))
+
+    async def remove_device(self, request: contract.DeviceRef) -> Empty:
+        """A device leaves or is removed: its token dies at once on every gateway."""
+        ended = await self._repo.remove_device(request.session_id, request.device_id)
+        if ended is None:
+            raise NotFound("no such device in this session")
+        await self._changed(request.session_id)
+        log.info(
+            "device removed",
+            session_id=str(request.session_id),
+            device_id=str(request.device_id),
+            session_ended=ended,
+        )
+        return Empty()
+
+    async def offer(self, request: contract.DeviceRef) -> contract.JoinOffer:
+        """A fresh QR token and short code for this device's session, replacing its last offer."""
+        token = core.new_token()
+        for _ in range(5):  # a clash of locators with another live offer is rare; draw again
+            code = core.new_code()
+            try:
+                expires = await self._repo.offer(
+                    request.session_id,
+                    request.device_id,
+                    core.hash_token(token),
+                    code.locator,
+                    code.hash,
+                    core.OFFER_LIFETIME.total_seconds(),
+                )
+            except asyncpg.UniqueViolationError:
+                continue
+            if expires is None:
+                raise NotFound("no such device, or its session has expired")
+            # Neither the token nor the code is logged: either joins the session.
+            log.info("join offer made", session_id=str(request.session_id), device_id=str(request.device_id))
+            return contract.JoinOffer(token=token, code=core.display_code(code), expires_at=expires)
+        raise ServiceUnavailable("too many join offers are open; try again in a minute")
+
+    async def join(self, request: contract.JoinRequest) -> contract.CreateReply:
+        """The joining browser becomes a new device of the offer's session, with its own token."""
+        offer = await self._find_offer(request)
+        if request.leaving is not None and request.leaving.session_id == offer.session_id:
+            raise Conflict("This browser is already in that session")
+        if refusal := core.offer_refusal(
+            used=offer.used, expired=offer.expired, failed_attempts=offer.failed_attempts
+        ):
+            raise refusal
+        token = core.new_token()
+        leaving = request.leaving
+        info = await self._repo.redeem(
+            offer.id,
+            core.MAX_WRONG_CODES,
+            core.hash_token(token),
+            request.device_name,
+            (leaving.session_id, leaving.device_id) if leaving else None,
+        )
+        if info is None:  # another browser redeemed it a moment ago, or the session ended
+            raise Gone(
+                "This join link or code was just used or withdrawn: make a new one on the other device"
+            )
+        if leaving is not None:
+            await self._changed(leaving.session_id)
+        log.info("device joined", session_id=str(info.id), device_id=str(info.device_id))
+        return contract.CreateReply(token=token, session=info)
+
+    async def _find_offer(self, request: contract.JoinRequest) -> OfferRow:
+        """The offer the token or code names; a wrong code counts against the offer its locator names."""
+        if (request.token is None) == (request.code is None):
+            raise ValidationFailed("give either a join token or a code", details={"field": "token"})
+        if request.token is not None:
+            if not core.is_well_formed(request.token):
+                raise ValidationFailed("join token: not a token this app makes", details={"field": "token"})
+            found = await self._repo.find_offer("token_hash", core.hash_token(request.token))
+            if found is None:
+                raise NotFound("No session is waiting for this join link")
+            return found
+        code = core.parse_code(request.code or "")
+        if code is None:
+            raise ValidationFailed(
+                f"code: {core.CODE_LENGTH} letters and digits, as shown on the other device",
+                details={"field": "code"},
+            )
+        found = await self._repo.find_offer("locator", code.locator)
+        if found is not None and not hmac.compare_digest(found.code_hash, code.hash):
+            await self._repo.count_wrong_code(found.id)
+            found = None
+        if found is None:
+            raise NotFound("No session is waiting for this code: check it, or make a new one")
+        return found
 
     async def end(self, request: contract.SessionRef) -> Empty:
         if not await self._repo.end(request.session_id):
@@ -110,6 +208,10 @@ async def register(runtime: Runtime[SessionSettings]) -> None:
     service.add(contract.RESOLVE, handlers.resolve)
     service.add(contract.END, handlers.end)
     service.add(contract.ROTATE, handlers.rotate)
+    service.add(contract.DEVICES, handlers.devices)
+    service.add(contract.REMOVE_DEVICE, handlers.remove_device)
+    service.add(contract.OFFER, handlers.offer)
+    service.add(contract.JOIN, handlers.join)
     service.add(contract.GET_SETTING, handlers.get_setting)
     service.add(contract.PUT_SETTING, handlers.put_setting)
     service.add(contract.DELETE_SETTING, handlers.delete_setting)

@@ -12,7 +12,7 @@ from gateway import keys
 from gateway.cookies import current_session, session_for_write, session_id
 from gateway.http import json_model
 from imagetools_common.contracts import oauth, session
-from imagetools_common.contracts.session import SessionRef
+from imagetools_common.contracts.session import DeviceRef, SessionRef
 from imagetools_common.errors import ValidationFailed
 
 # RFC 6749 appendix A: codes, states and error names are printable ASCII.
@@ -73,7 +73,8 @@ async def oauth_callback(request: web.Request) -> web.Response:
     )
     if not reply.connected:
         return _back("failed", reply.reason)
-    # A privilege change: the session keeps its data but gets a new token (the old one dies).
-    rotated = await request.app[keys.RPC].call(session.ROTATE, SessionRef(session_id=info.id))
+    # A privilege change: this device gets a new token (its old one dies); other devices keep theirs.
+    device = DeviceRef(session_id=info.id, device_id=info.device_id)
+    rotated = await request.app[keys.RPC].call(session.ROTATE, device)
     request[keys.NEW_SESSION_TOKEN] = rotated.token
     return _back("connected")
