@@ -108,6 +108,9 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse unsafe requests that a different site could have made the browser send."""
+    route = request.app[keys.API_ROUTES].get(request.match_info.route)
+    if route is not None and not route.csrf:
+        return await handler(request)
     settings = request.app[keys.SETTINGS]
     trusted = {settings.openrouter_app_url, *settings.cors_origins}
     reason = csrf_violation(request.method, request.headers, trusted, request.headers.get("Host"))

@@ -99,10 +99,15 @@ class ApiRoute:
     # It stores something for a visitor who may have no session yet, so it may create one
     # (cookies.session_for_write); only unsafe methods may.
     creates_session: bool = False
+    # Whether an unsafe method needs the CSRF guard. Only a route that writes nothing and reads
+    # no session may go without: the share target, which a phone's share sheet posts to as a form.
+    csrf: bool = True
 
     def __post_init__(self) -> None:
         if self.creates_session and self.method in SAFE_METHODS:
             raise ValueError(f"{self.method} {self.path}: a safe method may not create a session")
+        if not self.csrf and (self.creates_session or self.method in SAFE_METHODS):
+            raise ValueError(f"{self.method} {self.path}: only a route that stores nothing may skip CSRF")
         if self.errors_as_response and self.response is None:
             raise ValueError(f"{self.method} {self.path}: errors_as_response needs a response model")
 
@@ -138,7 +143,7 @@ def _operation(route: ApiRoute, rate_limits: RateLimits, ref: SchemaRef) -> dict
         for name in _PARAM.findall(route.path)
     ]
     params += [{"name": name, "in": "query", "required": False, **PARAMETERS[name]} for name in route.query]
-    if route.method not in SAFE_METHODS:
+    if route.method not in SAFE_METHODS and route.csrf:
         params.append(
             {
                 "name": CSRF_HEADER,
@@ -204,7 +209,7 @@ def _operation(route: ApiRoute, rate_limits: RateLimits, ref: SchemaRef) -> dict
 def _statuses(route: ApiRoute) -> set[int]:
     """The error statuses ``route`` may answer: its own, and those that follow from its shape."""
     errors = set(route.errors) | set(route.errors_as_response)
-    if route.method not in SAFE_METHODS:
+    if route.method not in SAFE_METHODS and route.csrf:
         errors.add(403)  # the CSRF guard
     if route.body is not None:
         errors |= {400, 413, 415, 422}  # unparseable, too big, not the declared type, invalid

@@ -13,13 +13,18 @@ REVALIDATE = "no-cache"
 SHORT = "public, max-age=3600"
 # Paths that belong to the server, never to the app's client-side router.
 SERVER_PREFIXES = ("api/", "oauth/")
+# Files whose URL never changes while their content does: the entry page, the service worker
+# (a browser checks it for a new version of the app) and the manifest.
+UNVERSIONED = frozenset({"index.html", "sw.js", "manifest.webmanifest"})
+# Types Python's table does not know (it would say application/octet-stream).
+CONTENT_TYPES = {"manifest.webmanifest": "application/manifest+json"}
 
 
 def cache_control(relative: str) -> str:
     """Vite puts content-hashed files under assets/: they can never change, so cache them for a year."""
     if relative.startswith("assets/"):
         return IMMUTABLE
-    if relative == "index.html":
+    if relative in UNVERSIONED:
         return REVALIDATE
     return SHORT
 
@@ -47,7 +52,10 @@ class WebApp:
             raise ServiceUnavailable("the web app is not built: run `make web`")
         found = resolve_inside(self.dist, relative) if relative else None
         if found is not None:
-            return web.FileResponse(found, headers={"Cache-Control": cache_control(relative)})
+            headers = {"Cache-Control": cache_control(relative)}
+            if content_type := CONTENT_TYPES.get(relative):
+                headers["Content-Type"] = content_type
+            return web.FileResponse(found, headers=headers)
         if "." in relative.rsplit("/", 1)[-1]:
             # A missing file (a stale hashed asset, say) must not be answered with HTML.
             raise NotFound(f"no such file: /{relative}")

@@ -7,7 +7,7 @@ One module per concept holds its routes; this table puts them in the order the A
 from __future__ import annotations
 
 from gateway.openapi import ApiRoute
-from gateway.routes import ai, edits, images, preferences, session, system
+from gateway.routes import ai, edits, images, preferences, session, share_target, system
 
 ROUTES: tuple[ApiRoute, ...] = (
     *system.HEALTH,
@@ -17,5 +17,6 @@ ROUTES: tuple[ApiRoute, ...] = (
     *images.ARCHIVE,
     *preferences.ROUTES,
     *ai.ROUTES,
+    *share_target.ROUTES,
     *system.DOCUMENTATION,
 )
