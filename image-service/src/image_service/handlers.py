@@ -11,6 +11,7 @@ from image_service.background.service import BackgroundRemoval
 from image_service.images import Images
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
+from image_service.share_links import ShareLinks
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import registry
 from imagetools_common.contracts.session import SessionRef
@@ -45,6 +46,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     runtime.service.metadata.update(await background.start())
     runtime.cleanup.append(background.close)
     rpc = RpcClient(runtime.nc)
+    share_links = ShareLinks(repo.share_links, images)
 
     async def count(request: SessionRef) -> contract.ImageCount:
         return contract.ImageCount(count=await repo.count(request.session_id))
@@ -95,3 +97,8 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.PROFILE_CREATE, images.create_profile)
     service.add(contract.PROFILE_UPDATE, images.update_profile)
     service.add(contract.PROFILE_DELETE, images.delete_profile)
+    service.add(contract.SHARE_CREATE, share_links.create)
+    service.add(contract.SHARE_LIST, share_links.list_links)
+    service.add(contract.SHARE_REVOKE, share_links.revoke)
+    service.add(contract.SHARED, share_links.shared)
+    service.add(contract.SHARED_CONTENT, share_links.shared_content)

@@ -1,8 +1,9 @@
 """The SQL of images and their versions: store, read, edit history (``images.images``/``versions``).
 
 The ``images`` schema's other tables have their own repos, reached from here so one ``ImageRepo``
-serves the whole service: ``profiles`` (``profile_repo``), ``preferences`` (``preference_repo``)
-and the idempotency records (``idempotency_repo``, inside this module's transactions).
+serves the whole service: ``profiles`` (``profile_repo``), ``preferences`` (``preference_repo``),
+``share_links`` (``share_repo``) and the idempotency records (``idempotency_repo``, inside this
+module's transactions).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from image_service.idempotency import Once, Replay
 from image_service.preference_repo import PreferenceRepo
 from image_service.profile_repo import ProfileRepo
 from image_service.records import ImageRecord, NewVersion, StoredBytes, VersionRow
+from image_service.share_repo import ShareRepo
 from imagetools_common.errors import Conflict, NotFound, QuotaExceeded
 
 _IMAGE_COLUMNS = (
@@ -40,6 +42,7 @@ class ImageRepo:
         self._pool = pool
         self.profiles = ProfileRepo(pool)
         self.preferences = PreferenceRepo(pool)
+        self.share_links = ShareRepo(pool)
 
     async def count(self, session_id: UUID) -> int:
         return int(

@@ -23,6 +23,9 @@ class Empty(WireModel):
 # at the edge as invalid input (422) rather than failing in the database.
 NO_NUL = r"^[^\x00]*$"
 
+# Version numbers are PostgreSQL integers: anything larger is refused as invalid, not sent to the database.
+MAX_VERSION = 2**31 - 1
+
 # What an idempotency key may look like: a UUID, a ULID, or the gateway's "<key>:<n>" per file.
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
 

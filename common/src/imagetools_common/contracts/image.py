@@ -21,7 +21,16 @@ from uuid import UUID
 from pydantic import Field
 
 from imagetools_common import __version__
-from imagetools_common.contracts.base import Delivery, Empty, Endpoint, Event, Keyed, ServiceSpec, WireModel
+from imagetools_common.contracts.base import (
+    MAX_VERSION,
+    Delivery,
+    Empty,
+    Endpoint,
+    Event,
+    Keyed,
+    ServiceSpec,
+    WireModel,
+)
 from imagetools_common.contracts.operations import (
     HEX_COLOUR,
     MAX_BACKGROUND_SECONDS,
@@ -55,6 +64,17 @@ from imagetools_common.contracts.presets import (
     ProfileUpdate,
 )
 from imagetools_common.contracts.session import SessionRef
+from imagetools_common.contracts.share_links import (
+    MAX_SHARE_HOURS,
+    MIN_SHARE_HOURS,
+    SharedFile,
+    SharedRequest,
+    ShareLinkCreate,
+    ShareLinkCreated,
+    ShareLinkInfo,
+    ShareLinkList,
+    ShareLinkRef,
+)
 
 # Re-exported: the service's vocabulary from its concept modules.
 __all__ = [
@@ -62,6 +82,9 @@ __all__ = [
     "MAX_BACKGROUND_SECONDS",
     "MAX_DIMENSION",
     "MAX_PROFILE_ID",
+    "MAX_SHARE_HOURS",
+    "MAX_VERSION",
+    "MIN_SHARE_HOURS",
     "MODEL_ID",
     "Background",
     "BlurBackground",
@@ -84,6 +107,13 @@ __all__ = [
     "RemoveBackgroundOp",
     "ResizeOp",
     "RotateOp",
+    "ShareLinkCreate",
+    "ShareLinkCreated",
+    "ShareLinkInfo",
+    "ShareLinkList",
+    "ShareLinkRef",
+    "SharedFile",
+    "SharedRequest",
     "StripMetadataOp",
     "TransparentBackground",
 ]
@@ -94,9 +124,6 @@ SERVICE = ServiceSpec(
     subject_prefix="image.v1",
     description="Uploads, versions with undo and redo, and every pixel operation",
 )
-
-# Version numbers are PostgreSQL integers: anything larger is refused as invalid, not sent to the database.
-MAX_VERSION = 2**31 - 1
 
 
 class ImageFormat(StrEnum):
@@ -352,6 +379,15 @@ PRIVACY = Endpoint(SERVICE, "privacy", SessionRef, PrivacySettings, read_only=Tr
 PRIVACY_SET = Endpoint(SERVICE, "privacy_set", PrivacyUpdate, PrivacySettings)
 BACKGROUND_MODELS = Endpoint(SERVICE, "background_models", Empty, BackgroundModels, read_only=True)
 MASK = Endpoint(SERVICE, "mask", MaskRequest, ContentHeader, timeout=30.0, reply_body=True, read_only=True)
+# Share links (contracts.share_links): made, listed and revoked by their session; resolved by anyone
+# holding a token, without a session.
+SHARE_CREATE = Endpoint(SERVICE, "share_create", ShareLinkCreate, ShareLinkCreated)
+SHARE_LIST = Endpoint(SERVICE, "share_list", ImageRef, ShareLinkList, read_only=True)
+SHARE_REVOKE = Endpoint(SERVICE, "share_revoke", ShareLinkRef, Empty)
+SHARED = Endpoint(SERVICE, "shared", SharedRequest, SharedFile, read_only=True)
+SHARED_CONTENT = Endpoint(
+    SERVICE, "shared_content", SharedRequest, SharedFile, timeout=30.0, reply_body=True, read_only=True
+)
 
 # Events (fire and forget). Every replica hears a cancel: only the one running the operation acts.
 CANCEL = Event(SERVICE, "cancel", CancelOperation, Delivery.BROADCAST)
