@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway import keys
+from gateway.user_agent import device_name
 from imagetools_common.contracts import session as contract
 from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import NotFound
@@ -34,16 +35,26 @@ async def current_session(request: web.Request) -> contract.SessionInfo | None:
     """The request's session, or None (no cookie, or an unknown, expired or malformed one).
 
     Never creates a session: only ``session_for_write`` does (docs/ARCHITECTURE.md, "Session model").
+    A token this replica resolved lately is answered from its cache (see gateway.caches).
     """
     if keys.SESSION in request:
         return request[keys.SESSION]
     token = session_token(request) or ""
     info: contract.SessionInfo | None = None
     if _PLAUSIBLE.fullmatch(token):
-        try:
-            info = await request.app[keys.RPC].call(contract.RESOLVE, contract.ResolveRequest(token=token))
-        except NotFound:
-            info = None
+        caches = request.app[keys.CACHES]
+        info = caches.session(token)
+        if info is None:
+            ticket = caches.ticket()
+            try:
+                # The device's name follows its browser (the session's device list shows it).
+                name = device_name(request.headers.get(hdrs.USER_AGENT, ""))
+                resolve = contract.ResolveRequest(token=token, device_name=name)
+                info = await request.app[keys.RPC].call(contract.RESOLVE, resolve)
+            except NotFound:
+                info = None
+            else:
+                caches.remember_session(token, info, ticket)
     request[keys.SESSION] = info
     return info
 

@@ -31,7 +31,7 @@ from gateway.cookies import session_token
 from gateway.settings import GatewaySettings
 from imagetools_common.errors import RateLimited
 
-Budget = Literal["uploads", "operations", "ai_chat", "ai_edits", "openrouter"]
+Budget = Literal["uploads", "operations", "ai_chat", "ai_edits", "openrouter", "join"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,10 @@ OPERATIONS = Limit("operations", "Image operations")
 AI_CHAT = Limit("ai_chat", "AI chat messages", concurrent=2)
 AI_EDITS = Limit("ai_edits", "AI edits", concurrent=1)
 OPENROUTER = Limit("openrouter", "OpenRouter connections")
+JOIN = Limit("join", "Join tries")
+# Budgets counted per address at their own factor instead of RATE_LIMIT_ADDRESS_FACTOR: short
+# join codes are guessable in bulk, so an address gets no more tries than a session.
+ADDRESS_FACTORS: dict[Budget, int] = {"join": 1}
 
 # Subjects remembered per window; the oldest are forgotten first (a bound on memory, not a limit).
 MAX_TRACKED = 50_000
@@ -112,9 +116,11 @@ class RateLimits:
             "ai_chat": settings.rate_limit_ai_chat,
             "ai_edits": settings.rate_limit_ai_edits,
             "openrouter": settings.rate_limit_openrouter,
+            "join": settings.rate_limit_join,
         }
+        self.factors = {b: ADDRESS_FACTORS.get(b, self.factor) for b in self.per_minute}
         self._sessions = {b: SlidingWindow(n) for b, n in self.per_minute.items()}
-        self._addresses = {b: SlidingWindow(n * self.factor) for b, n in self.per_minute.items()}
+        self._addresses = {b: SlidingWindow(n * self.factors[b]) for b, n in self.per_minute.items()}
         self.new_sessions = SlidingWindow(settings.rate_limit_new_sessions)
         self._running: dict[tuple[Budget, str], int] = {}
 
@@ -124,7 +130,7 @@ class RateLimits:
         described: dict[str, Any] = {
             "budget": limit.budget,
             "per_minute_per_session": per_minute,
-            "per_minute_per_address": per_minute * self.factor,
+            "per_minute_per_address": per_minute * self.factors[limit.budget],
         }
         if limit.concurrent is not None:
             described["concurrent_per_session"] = limit.concurrent
@@ -137,7 +143,7 @@ class RateLimits:
         yield (
             self._addresses[limit.budget],
             f"a:{subject.address}",
-            None if concurrent is None else concurrent * self.factor,
+            None if concurrent is None else concurrent * self.factors[limit.budget],
         )
 
     @contextmanager

@@ -54,6 +54,13 @@ class GatewaySettings(Settings):
         le=_MOST,
         description="OpenRouter connects and sign-in returns one session may make a minute",
     )
+    rate_limit_join: int = Field(
+        10,
+        ge=1,
+        le=_MOST,
+        description="Join tries (QR link or short code) and join offers one session, and one client address, "
+        "may make a minute",
+    )
     rate_limit_address_factor: int = Field(
         10, ge=1, le=10_000, description="A client address may do this many times what one session may"
     )
