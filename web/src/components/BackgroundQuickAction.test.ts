@@ -25,7 +25,9 @@ describe('BackgroundQuickAction on the image card', () => {
     mounted = mountWithBackground(ImageCard, { image, selected: false, busy: false })
     const { wrapper, removals, onResult } = mounted
     const button = wrapper.get('[data-testid=card-remove-background]')
-    expect(button.attributes('aria-label')).toBe('Remove the background of IMG_1234.jpg')
+    // WCAG 2.5.3: the spoken name starts with the visible words, so "click Remove BG" works by voice.
+    expect(button.attributes('aria-label')).toBe('Remove BG: IMG_1234.jpg')
+    expect(button.text()).toContain('Remove BG')
     await button.trigger('click')
     await flush()
     expect(removals[0]!.url).toBe('/api/v1/images/a/operations')
