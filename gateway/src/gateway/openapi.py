@@ -31,6 +31,7 @@ _ERROR_TEXT = {
     403: "Refused (cross-site or forbidden)",
     404: "Not found",
     409: "Conflict or quota exceeded",
+    410: "No longer valid (expired or already used)",
     413: "Too large",
     415: "Unsupported media type",
     422: "Invalid field",
@@ -48,6 +49,11 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "email, web, web_hq, or a profile's id",
         "schema": {"type": "string", "minLength": 1, "maxLength": 64},
     },
+    "device_id": {
+        "description": "A device (browser) of this session",
+        "schema": {"type": "string", "format": "uuid"},
+    },
+    "link_id": {"description": "A share link of this image", "schema": {"type": "string", "format": "uuid"}},
     "key": {"description": "A UI preference", "schema": {"type": "string", "pattern": f"^{UI_KEY_PATTERN}$"}},
     "version": {
         "description": "A version number (1 is the original upload); default: the current version",

@@ -38,8 +38,91 @@ export interface paths {
         get: operations["get_session"];
         put?: never;
         post?: never;
-        /** End the session and delete its data */
+        /**
+         * End the session and delete its data
+         * @description For every device at once: their cookies stop working on every gateway.
+         */
         delete: operations["delete_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The devices (browsers) using this session
+         * @description Empty before a session exists. `current` marks the browser asking.
+         */
+        get: operations["list_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a device from the session, or leave it
+         * @description The device's cookie stops working at once on every gateway. Removing this browser's own device is leaving: its cookie is cleared, and when it was the last device the session ends and its data is deleted.
+         */
+        delete: operations["remove_device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/join-offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let another device join this session
+         * @description A QR link (the public app URL, `/join` and a single-use token in the fragment) and a short code, both valid for 5 minutes and usable once. A new offer replaces this device's last one.
+         */
+        post: operations["make_join_offer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join the session of a QR link or short code
+         * @description Give `token` (from the QR link) or `code`. This browser becomes a device of that session with its own cookie. 404: no offer has this token or code (a wrong code counts against the offer it was close to; 5 kill it); 410: expired, already used or killed; 409: this browser is in another session and `leave_current` was not set, or is in this one.
+         */
+        post: operations["join"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -286,6 +369,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images/{image_id}/share-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The image's live share links */
+        get: operations["list_links"];
+        put?: never;
+        /**
+         * Make a public link to a version
+         * @description Anyone with the link sees that version and can download it, without the session, until it expires (at most when the session ends) or is revoked. A version that holds a location is served without it. The link's path is in this answer only.
+         */
+        post: operations["create_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{image_id}/share-links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a share link */
+        delete: operations["revoke_link"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/archive": {
         parameters: {
             query?: never;
@@ -507,6 +628,26 @@ export interface paths {
          * @description The result becomes a new version (operation `ai_edit`, params `model` and `instruction`) that undo takes back. The model must answer with a PNG, JPEG or WebP data: image; links are refused, never fetched. A failed or aborted edit changes nothing.
          */
         post: operations["ai_edit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/share-target": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Photos shared to the app before its service worker ran (a 303 into the app)
+         * @description A phone's share sheet posts the photos here as `multipart/form-data` (field `photos`). The app's service worker normally takes this request and uploads them; when it is not running yet the request reaches the server, which stores nothing, reads or creates no session and redirects to `/?share=again`, where the app asks to share once more. It needs no CSRF header: it changes nothing.
+         */
+        post: operations["share_target"];
         delete?: never;
         options?: never;
         head?: never;
@@ -850,6 +991,45 @@ export interface components {
             /** Deleted */
             deleted: number;
         };
+        /** DeviceListView */
+        DeviceListView: {
+            /**
+             * Devices
+             * @description The session's devices, oldest first
+             */
+            devices: components["schemas"]["DeviceView"][];
+        };
+        /** DeviceView */
+        DeviceView: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The device's id
+             */
+            id: string;
+            /**
+             * Name
+             * @description What the browser is, e.g. Chrome on Android (empty when unknown)
+             */
+            name: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it joined the session (or started it)
+             */
+            created_at: string;
+            /**
+             * Last Seen At
+             * Format: date-time
+             * @description When it last used the session (minute precision)
+             */
+            last_seen_at: string;
+            /**
+             * Current
+             * @description Whether it is the browser asking
+             */
+            current: boolean;
+        };
         /** EditBody */
         EditBody: {
             /** Instruction */
@@ -1118,6 +1298,56 @@ export interface components {
             original_url: string;
             /** Original Download Url */
             original_download_url: string;
+        };
+        /** JoinBody */
+        JoinBody: {
+            /**
+             * Token
+             * @description The token from the QR link's fragment
+             * @default null
+             */
+            token?: string | null;
+            /**
+             * Code
+             * @description The short code as typed (case, spaces and - ignored)
+             * @default null
+             */
+            code?: string | null;
+            /**
+             * Leave Current
+             * @description This browser is in another session and the user agreed to leave it (it ends if this was its last device); without it such a join is a 409
+             * @default false
+             */
+            leave_current?: boolean;
+        };
+        /** JoinOfferView */
+        JoinOfferView: {
+            /**
+             * Url
+             * @description The link to open on the other device: the app's public URL and /join, with the single-use token in the fragment (so it never reaches a server log)
+             */
+            url: string;
+            /**
+             * Qr Image
+             * @description A QR code of `url`, as an SVG data: URI
+             */
+            qr_image: string;
+            /**
+             * Code
+             * @description The same offer as a short code to type instead, e.g. K7M2Q-9XHT4
+             */
+            code: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When the link and the code stop working (at most 5 minutes)
+             */
+            expires_at: string;
+            /**
+             * Expires In
+             * @description Seconds until then, by the server's clock
+             */
+            expires_in: number;
         };
         JsonValue: unknown;
         /** Limits */
@@ -1477,6 +1707,73 @@ export interface components {
             /** @description null when unset */
             value: components["schemas"]["JsonValue"];
         };
+        /** ShareLinkBody */
+        ShareLinkBody: {
+            /**
+             * Version
+             * @description The version to share; default: the current one
+             * @default null
+             */
+            version?: number | null;
+            /**
+             * Expires In Hours
+             * @description How long the link works; it never outlives the session
+             */
+            expires_in_hours: number;
+        };
+        /** ShareLinkCreatedView */
+        ShareLinkCreatedView: {
+            link: components["schemas"]["ShareLinkInfo"];
+            /**
+             * Path
+             * @description The public page, /s/<token>, on this server: shown this once (only its hash is kept)
+             */
+            path: string;
+        };
+        /**
+         * ShareLinkInfo
+         * @description A live link as its session sees it (never its token).
+         */
+        ShareLinkInfo: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Image Id
+             * Format: uuid
+             */
+            image_id: string;
+            /**
+             * Version
+             * @description The version it serves
+             */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Served Without Location
+             * @description The version holds a location: the link serves it with the location removed
+             */
+            served_without_location: boolean;
+        };
+        /** ShareLinkList */
+        ShareLinkList: {
+            /**
+             * Links
+             * @description Live links of the image, newest first
+             */
+            links: components["schemas"]["ShareLinkInfo"][];
+        };
         /** Status */
         Status: {
             /**
@@ -1766,6 +2063,301 @@ export interface operations {
             /** @description Refused (cross-site or forbidden) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_devices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceListView"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_device: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path: {
+                /** @description A device (browser) of this session */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    make_join_offer: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinOfferView"];
+                };
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    join: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict or quota exceeded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No longer valid (expired or already used) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3185,6 +3777,246 @@ export interface operations {
             };
         };
     };
+    list_links: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image of this session */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareLinkList"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_link: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path: {
+                /** @description An image of this session */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareLinkCreatedView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict or quota exceeded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_link: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path: {
+                /** @description An image of this session */
+                image_id: string;
+                /** @description A share link of this image */
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     archive: {
         parameters: {
             query?: never;
@@ -4552,6 +5384,24 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+        };
+    };
+    share_target: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
