@@ -18,6 +18,12 @@ export type SessionLimits = Schemas['Limits']
  */
 export type SessionInfo = Schemas['SessionView']
 
+/** GET /api/v1/session/devices: the browsers using this session; `current` is this one. */
+export type Device = Schemas['DeviceView']
+
+/** POST /api/v1/session/join-offer: a QR link and a short code for another device, valid minutes. */
+export type JoinOffer = Schemas['JoinOfferView']
+
 /** Every error response from the API. */
 export type ApiErrorBody = Schemas['ErrorBody']
 
