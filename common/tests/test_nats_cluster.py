@@ -10,11 +10,12 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError, NoRespondersError
 
-from imagetools_common.contracts.base import ServiceSpec
+from imagetools_common.contracts.base import Endpoint, ServiceSpec, WireModel
 from imagetools_common.embedded import EmbeddedNatsCluster, free_port
+from imagetools_common.errors import ServiceUnavailable
 from imagetools_common.healthcheck import instance_answers
 from imagetools_common.lifecycle import Runtime
-from imagetools_common.rpc import connect
+from imagetools_common.rpc import RpcClient, connect
 from imagetools_common.rpc.connection import check_max_payload
 from imagetools_common.settings import Settings
 from imagetools_common.testing.services import running, settings_for
@@ -79,6 +80,61 @@ async def test_a_request_survives_its_nodes_death(nats_cluster: EmbeddedNatsClus
         await nats_cluster.nodes[0].start()
         await nats_cluster.wait_routed()
         await requester.close()
+        await responder.close()
+
+
+class Slow(WireModel):
+    text: str
+
+
+# A timeout far beyond the test's own: the error must come from the lost connection, not from it.
+SLOW = Endpoint(PROBE, "slow", Slow, Slow, timeout=600)
+
+
+async def test_a_call_in_flight_when_its_node_dies_fails_at_once(nats_cluster: EmbeddedNatsCluster) -> None:
+    """The caller's node is SIGKILLed while its request is being worked on elsewhere: the reply
+    would go to an inbox on the dead node, so the call ends as "bus unavailable" (which the
+    retrying client resends where safe) instead of waiting out its 10-minute timeout; once the
+    caller has moved to another node, calls are answered again."""
+    responder = await connect(nats_cluster.url_from(1), "responder")
+    caller = await connect(nats_cluster.url_from(0), "caller")
+    received = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(msg: Msg) -> None:
+        if Slow.model_validate_json(msg.data).text == "in flight":
+            received.set()
+            await release.wait()
+        await msg.respond(msg.data)
+
+    async def answers(rpc: RpcClient) -> bool:
+        try:
+            return (await rpc.call(SLOW, Slow(text="ping"), timeout=5)).text == "ping"
+        except ServiceUnavailable:  # interest not yet routed, or still reconnecting
+            await asyncio.sleep(0.05)
+            return False
+
+    try:
+        await responder.subscribe(SLOW.subject, cb=slow)
+        rpc = RpcClient(caller)
+        async with asyncio.timeout(60):
+            while not await answers(rpc):
+                pass
+        call = asyncio.create_task(rpc.call(SLOW, Slow(text="in flight")))
+        await received.wait()
+        await nats_cluster.nodes[0].kill()
+        with pytest.raises(ServiceUnavailable, match="connection to the message bus was lost"):
+            async with asyncio.timeout(120):  # the test's own bound, far below SLOW's 600 s
+                await call
+        release.set()  # the responder handles one message at a time
+        async with asyncio.timeout(60):
+            while not await answers(rpc):
+                pass
+    finally:
+        release.set()
+        await nats_cluster.nodes[0].start()
+        await nats_cluster.wait_routed()
+        await caller.close()
         await responder.close()
 
 

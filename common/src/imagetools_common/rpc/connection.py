@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import nats
@@ -22,6 +23,30 @@ class PayloadLimitTooSmall(RuntimeError):
     """The server's max_payload cannot carry the largest upload this deployment accepts."""
 
 
+# Who wants to hear that a connection made by ``connect`` dropped or came back, by event.
+_listeners: weakref.WeakKeyDictionary[NATS, dict[str, list[Callable[[], None]]]] = weakref.WeakKeyDictionary()
+
+
+def on_disconnect(nc: NATS, listener: Callable[[], None]) -> None:
+    """Call ``listener`` each time ``nc`` loses its server (not when it is closed on purpose).
+
+    Replies addressed to a connection while it reconnects are lost for good (its inbox lived on
+    the old node), so whoever waits for one should stop waiting at once rather than at its
+    timeout. Only connections made by ``connect`` report this.
+    """
+    _listeners.setdefault(nc, {}).setdefault("lost", []).append(listener)
+
+
+def on_reconnect(nc: NATS, listener: Callable[[], None]) -> None:
+    """Call ``listener`` each time ``nc`` is connected again after losing its server."""
+    _listeners.setdefault(nc, {}).setdefault("back", []).append(listener)
+
+
+def _notify(nc: NATS, change: str) -> None:
+    for listener in _listeners.get(nc, {}).get(change, ()):
+        listener()
+
+
 async def connect(url: str, name: str, *, wait: float = 30.0) -> NATS:
     """Connect, retrying for ``wait`` seconds while the server comes up; then reconnect forever.
 
@@ -37,9 +62,12 @@ async def connect(url: str, name: str, *, wait: float = 30.0) -> NATS:
     async def on_disconnected() -> None:
         if client and not (client[0].is_closed or client[0].is_draining):
             log.warning("nats disconnected")
+            _notify(client[0], "lost")
 
     async def on_reconnected() -> None:
         log.info("nats reconnected")
+        if client:
+            _notify(client[0], "back")
 
     # nats-py itself goes round the servers (reconnect_time_wait apart) and, with attempts
     # unlimited, never gives up on a first connection: the deadline is ours.
