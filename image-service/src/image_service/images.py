@@ -54,6 +54,15 @@ class Images:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    @property
+    def max_pixels(self) -> int:
+        return self._settings.max_pixels
+
+    @property
+    def max_result(self) -> int:
+        """The largest file a version may be: it must fit back through the bus to be downloaded."""
+        return self._max_result
+
     # Upload ------------------------------------------------------------------------------------
 
     async def upload(self, header: contract.UploadHeader, data: bytes) -> contract.ImageInfo:

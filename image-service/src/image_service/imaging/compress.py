@@ -102,6 +102,11 @@ T = TypeVar("T")
 # Candidate encodes run two at a time (Pillow releases the GIL inside libjpeg and libwebp).
 _ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
 
+
+def _go_on() -> None:
+    """The default ``check``: nobody calls the work off."""
+
+
 SYSTEM_PRESETS: dict[str, tuple[str, CompressionSettings]] = {
     "email": (
         "Email",
@@ -133,15 +138,21 @@ class _Attempt:
 
 
 def compress_data(
-    data: bytes, settings: CompressionSettings, *, max_pixels: int, gps: metadata.Location | None = None
+    data: bytes,
+    settings: CompressionSettings,
+    *,
+    max_pixels: int,
+    gps: metadata.Location | None = None,
+    check: Callable[[], None] = _go_on,
 ) -> tuple[bytes, CompressionOutcome]:
     """Decode an encoded image straight to the settings' box (see ``_shrink``), then compress it.
 
-    ``gps`` becomes the result's location (the session keeps locations; see ``Images``).
+    ``gps`` becomes the result's location (the session keeps locations; see ``Images``). ``check``
+    runs before every encode and may raise to stop the work (a superseded preview).
     """
     decoded = decode(data, max_pixels=max_pixels, shrink_to=lambda w, h: compressed_size(w, h, settings))
     exif = metadata.with_location(decoded.exif, gps)
-    return compress(decoded.image, settings, exif=exif, icc_profile=decoded.icc_profile)
+    return compress(decoded.image, settings, exif=exif, icc_profile=decoded.icc_profile, check=check)
 
 
 def compress(
@@ -150,6 +161,7 @@ def compress(
     *,
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
+    check: Callable[[], None] = _go_on,
 ) -> tuple[bytes, CompressionOutcome]:
     """Encode to fit the settings' box and size target at the best quality possible; see the module doc."""
     image, icc_profile = modes.normalise(image, icc_profile)  # a no-op for decode()'s output
@@ -157,11 +169,11 @@ def compress(
     sized = image if (width, height) == image.size else scale_to(image, width, height)
     target = settings.target_kb * 1024 if settings.target_kb else None
     if settings.format == "auto":
-        attempt = _auto(sized, settings.quality, target, exif, icc_profile)
+        attempt = _auto(sized, settings.quality, target, exif, icc_profile, check)
     else:
         quality = settings.quality
         attempt = _one_format(
-            sized, settings.format, quality, min(FLOOR_QUALITY, quality), target, exif, icc_profile
+            sized, settings.format, quality, min(FLOOR_QUALITY, quality), target, exif, icc_profile, check
         )
     outcome = CompressionOutcome(
         target_met=target is None or attempt.size <= target,
@@ -175,7 +187,12 @@ def compress(
 
 
 def _auto(
-    image: Image.Image, quality: int, target: int | None, exif: bytes | None, icc_profile: bytes | None
+    image: Image.Image,
+    quality: int,
+    target: int | None,
+    exif: bytes | None,
+    icc_profile: bytes | None,
+    check: Callable[[], None],
 ) -> _Attempt:
     floor = min(FLOOR_QUALITY, quality)
     lossless = modes.has_transparency(image) or not fits("jpeg", *image.size)
@@ -191,7 +208,14 @@ def _auto(
         image,
         [
             functools.partial(
-                _one_format, fmt=fmt, top=top, floor=low, target=target, exif=exif, icc_profile=icc_profile
+                _one_format,
+                fmt=fmt,
+                top=top,
+                floor=low,
+                target=target,
+                exif=exif,
+                icc_profile=icc_profile,
+                check=check,
             )
             for fmt, top, low in searches
         ],
@@ -218,15 +242,17 @@ def _one_format(
     target: int | None,
     exif: bytes | None,
     icc_profile: bytes | None,
+    check: Callable[[], None],
 ) -> _Attempt:
     if fmt == "png":
-        return _png(image, target, exif, icc_profile)
+        return _png(image, target, exif, icc_profile, check)
     if fmt == "jpeg":
         image = modes.flatten(image)  # once, not at every encode of the search
     elif image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if modes.has_alpha(image) else "RGB")
 
     def attempt(candidate: Image.Image, quality: int) -> _Attempt:
+        check()
         data = encode(
             candidate, fmt, quality=quality, exif=exif, icc_profile=icc_profile, progressive=PROGRESSIVE
         )
@@ -405,8 +431,15 @@ def _jpeg_equivalent(avif_quality: int) -> int:
 # PNG ---------------------------------------------------------------------------------------------
 
 
-def _png(image: Image.Image, target: int | None, exif: bytes | None, icc_profile: bytes | None) -> _Attempt:
+def _png(
+    image: Image.Image,
+    target: int | None,
+    exif: bytes | None,
+    icc_profile: bytes | None,
+    check: Callable[[], None],
+) -> _Attempt:
     def attempt(candidate: Image.Image, equivalent: int) -> _Attempt:
+        check()
         data = encode(candidate, "png", exif=exif, icc_profile=icc_profile)
         return _Attempt(data, "png", None, equivalent, candidate.width, candidate.height)
 
