@@ -1,4 +1,4 @@
-"""One canonical line per request, without the query string (it may carry codes)."""
+"""One canonical line per request, without the query string (it may carry codes) or a share link's token."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
 from gateway import keys
+from gateway.share_page import loggable
 from imagetools_common.logs import get_logger
 
 log = get_logger("gateway.access")
@@ -16,7 +17,7 @@ class AccessLogger(AbstractAccessLogger):
         log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=loggable(request.path),
             status=response.status,
             ms=round(time * 1000, 1),
             bytes=response.body_length,

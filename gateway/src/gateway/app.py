@@ -17,7 +17,7 @@ from gateway.routes import ROUTES
 from gateway.security import security_headers
 from gateway.settings import GatewaySettings
 from gateway.spa import WebApp
-from gateway.views import system
+from gateway.views import shared, system
 from imagetools_common import __version__
 from imagetools_common.contracts import BACKEND_SERVICES
 from imagetools_common.rpc import REQUEST_ID_HEADER, connection
@@ -64,6 +64,10 @@ def create_app(settings: GatewaySettings) -> web.Application:
             served[app.router.add_route("HEAD", route.path, route.handler)] = route
     app[keys.API_ROUTES] = served
     app.router.add_get("/api/v1/docs/init.js", system.docs_init)
+    # Public share links: HTML and bytes for anyone holding a token, outside the API and its
+    # session handling (views.shared); add_get answers HEAD too.
+    app.router.add_get("/s/{token}", shared.page)
+    app.router.add_get("/s/{token}/file", shared.file)
     # Last: everything else is the web app (or a JSON 404/405 under /api).
     app.router.add_route("*", "/{tail:.*}", _fallback)
     app.cleanup_ctx.append(_nats)

@@ -11,6 +11,7 @@ from gateway import keys
 from gateway.cookies import apply_cookie
 from gateway.http import domain_error_response, error_response
 from gateway.security import cors_headers, csrf_violation
+from gateway.share_page import loggable
 from imagetools_common.errors import DomainError
 from imagetools_common.logs import get_logger
 from imagetools_common.rpc import REQUEST_ID_HEADER, accept_request_id
@@ -82,7 +83,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             log.exception("unhandled error")
             return error_response(500, "internal", "something went wrong on our side", request_id)
         # The client hung up (or was cut off as too slow) mid-request: its business, not an error.
-        log.info("client went away before the response", method=request.method, path=request.path)
+        log.info("client went away before the response", method=request.method, path=loggable(request.path))
         return web.Response(status=CLIENT_CLOSED_REQUEST)
     except Exception:
         log.exception("unhandled error")

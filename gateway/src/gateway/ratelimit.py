@@ -31,7 +31,7 @@ from gateway.cookies import session_token
 from gateway.settings import GatewaySettings
 from imagetools_common.errors import RateLimited
 
-Budget = Literal["uploads", "operations", "ai_chat", "ai_edits", "openrouter", "join"]
+Budget = Literal["uploads", "operations", "ai_chat", "ai_edits", "openrouter", "join", "share_links"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ OPERATIONS = Limit("operations", "Image operations")
 AI_CHAT = Limit("ai_chat", "AI chat messages", concurrent=2)
 AI_EDITS = Limit("ai_edits", "AI edits", concurrent=1)
 OPENROUTER = Limit("openrouter", "OpenRouter connections")
+# Public share links (views.shared): counted per link, since their visitors have no session.
+SHARE_LINKS = Limit("share_links", "Views of this link")
 JOIN = Limit("join", "Join tries")
 # Budgets counted per address at their own factor instead of RATE_LIMIT_ADDRESS_FACTOR: short
 # join codes are guessable in bulk, so an address gets no more tries than a session.
@@ -117,6 +119,7 @@ class RateLimits:
             "ai_edits": settings.rate_limit_ai_edits,
             "openrouter": settings.rate_limit_openrouter,
             "join": settings.rate_limit_join,
+            "share_links": settings.rate_limit_share_links,
         }
         self.factors = {b: ADDRESS_FACTORS.get(b, self.factor) for b in self.per_minute}
         self._sessions = {b: SlidingWindow(n) for b, n in self.per_minute.items()}
@@ -198,6 +201,12 @@ def request_subject(request: web.Request) -> Subject:
     )
     request[keys.SUBJECT] = subject
     return subject
+
+
+def link_subject(request: web.Request, token: str) -> Subject:
+    """A public share route's subject: its link (token hashed) in the session's place, and the address."""
+    link = hashlib.sha256(token.encode()).hexdigest()
+    return Subject(address=request_subject(request).address, session=link)
 
 
 @web.middleware

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from urllib.parse import urlsplit
 
+from gateway import share_page
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-Requested-With"
 CSRF_HEADER_VALUE = "ImageTools"
@@ -74,16 +76,23 @@ def cors_headers(origin: str | None, allowed: Collection[str], preflight: bool) 
 
 
 def security_headers(path: str, https: bool) -> dict[str, str]:
+    shared = path.startswith(share_page.PREFIX)
+    csp = DOCS_CSP if path == "/api/v1/docs" else share_page.CSP if shared else CSP
     headers = {
-        "Content-Security-Policy": DOCS_CSP if path == "/api/v1/docs" else CSP,
+        "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        # The OAuth callback's URL carries a code: it must not leak to wherever the page goes next.
-        "Referrer-Policy": "no-referrer" if path == "/oauth/callback" else "strict-origin-when-cross-origin",
+        # The OAuth callback's URL carries a code, a share link's its token: neither may leak to
+        # wherever the page goes next.
+        "Referrer-Policy": (
+            "no-referrer" if path == "/oauth/callback" or shared else "strict-origin-when-cross-origin"
+        ),
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     }
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000"
+    if shared:  # public, but not for search engines
+        headers["X-Robots-Tag"] = "noindex, nofollow"
     return headers

@@ -61,6 +61,12 @@ class GatewaySettings(Settings):
         description="Join tries (QR link or short code) and join offers one session, and one client address, "
         "may make a minute",
     )
+    rate_limit_share_links: int = Field(
+        60,
+        ge=1,
+        le=_MOST,
+        description="Requests one public share link may answer a minute (page, picture, download)",
+    )
     rate_limit_address_factor: int = Field(
         10, ge=1, le=10_000, description="A client address may do this many times what one session may"
     )

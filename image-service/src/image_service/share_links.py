@@ -17,6 +17,7 @@ from image_service.share_repo import LinkRow, SharedRow, ShareRepo
 from imagetools_common import tokens
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts.base import Empty
+from imagetools_common.contracts.share_links import GONE
 from imagetools_common.errors import NotFound
 from imagetools_common.logs import get_logger
 
@@ -24,8 +25,6 @@ log = get_logger("image_service.share_links")
 
 # Live links one image may have at once (each is a public URL to keep track of).
 MAX_LIVE_LINKS = 20
-# Every dead, unknown or malformed token gets this one answer: no oracle for what once existed.
-GONE = "this link does not exist or no longer works"
 
 
 def expiry(now: datetime, hours: int, session_expires_at: datetime) -> datetime:

@@ -19,6 +19,10 @@ MIN_SHARE_HOURS = 1
 # A bound for validation only: a link never outlives its session (days), whatever is asked.
 MAX_SHARE_HOURS = 24 * 366
 
+# The answer to every token that serves nothing (unknown, revoked, expired, or its image, version or
+# session gone): one message, so the answer is no oracle for what once existed.
+GONE = "this link does not exist or no longer works"
+
 ShareToken = Annotated[str, Field(min_length=1, max_length=128, description="The link's opaque token")]
 
 
