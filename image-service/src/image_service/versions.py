@@ -102,7 +102,6 @@ def operated(
         return NewVersion(
             op.type, params, source.format, source.width, source.height, stripped, current_thumbnail
         )
-    compression = None
     fmt: contract.OutputFormat
     if isinstance(op, contract.CompressOp):
         assert settings is not None
@@ -111,20 +110,22 @@ def operated(
         body, outcome = compress.compress_data(data, settings, max_pixels=max_pixels, gps=gps)
         fmt, compression = outcome.format, outcome.model_dump()
         # The thumbnail shows the compressed result itself (small by now), artefacts and all.
-        shown = decode(body, max_pixels=max_pixels).image
+        return NewVersion(
+            operation=op.type, params=params, format=fmt, width=outcome.width, height=outcome.height,
+            data=body, thumbnail=thumbnail.of_encoded(body), compression=compression,
+        )  # fmt: skip
+    decoded = decode(data, max_pixels=max_pixels)
+    exif = metadata.with_location(decoded.exif, gps)
+    if isinstance(op, contract.ConvertOp):
+        fmt, shown = op.format, decoded.image
+        body = encode.encode(
+            shown, fmt, quality=op.quality, exif=exif, icc_profile=decoded.icc_profile,
+            like=decoded if fmt == decoded.format.value else None, background=op.background,
+        )  # fmt: skip
     else:
-        decoded = decode(data, max_pixels=max_pixels)
-        exif = metadata.with_location(decoded.exif, gps)
-        if isinstance(op, contract.ConvertOp):
-            fmt, shown = op.format, decoded.image
-            body = encode.encode(
-                shown, fmt, quality=op.quality, exif=exif, icc_profile=decoded.icc_profile,
-                like=decoded if fmt == decoded.format.value else None, background=op.background,
-            )  # fmt: skip
-        else:
-            fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
-            # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
-            body = encode.encode(shown, fmt, exif=exif, icc_profile=decoded.icc_profile, like=decoded)
+        fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
+        # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
+        body = encode.encode(shown, fmt, exif=exif, icc_profile=decoded.icc_profile, like=decoded)
     return NewVersion(
         operation=op.type,
         params=params,
@@ -133,7 +134,6 @@ def operated(
         height=shown.height,
         data=body,
         thumbnail=thumbnail.thumbnail(shown),
-        compression=compression,
     )
 
 
