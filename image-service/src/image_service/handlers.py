@@ -8,13 +8,15 @@ from uuid import UUID
 from PIL import Image
 
 from image_service.background.service import BackgroundRemoval
+from image_service.batches import Batches
 from image_service.images import Images
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
 from image_service.share_links import ShareLinks
+from imagetools_common.contracts import batches as batch_contract
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import registry
-from imagetools_common.contracts.session import SessionRef
+from imagetools_common.contracts.session import SESSION_CHANGED, SessionChanged, SessionRef
 from imagetools_common.errors import ValidationFailed
 from imagetools_common.lifecycle import Runtime
 from imagetools_common.rpc import RpcClient
@@ -47,6 +49,11 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     runtime.cleanup.append(background.close)
     rpc = RpcClient(runtime.nc)
     share_links = ShareLinks(repo.share_links, images)
+
+    async def session_changed(session_id: UUID) -> None:
+        await rpc.publish(SESSION_CHANGED, SessionChanged(session_id=session_id))
+
+    batches = Batches(images, background, runtime.settings, session_changed)
 
     async def count(request: SessionRef) -> contract.ImageCount:
         return contract.ImageCount(count=await repo.count(request.session_id))
@@ -83,6 +90,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.APPLY, routed(contract.APPLY, images.apply))
     service.add(contract.REMOVE_BACKGROUND, routed(contract.REMOVE_BACKGROUND, background.apply))
     service.on(contract.CANCEL, background.on_cancel)
+    service.add_stream(batch_contract.BATCH, batches.run)
     service.add(contract.BACKGROUND_MODELS, background.models)
     service.add(contract.MASK, background.mask)
     service.add(contract.UNDO, images.undo)
