@@ -9,6 +9,8 @@ import type {
   PresetList,
   PrivacySettings,
   ProfileInput,
+  ShareLink,
+  ShareLinkCreated,
   UploadResult,
 } from './types'
 
@@ -44,6 +46,15 @@ export function createImagesApi(client: ApiClient = api) {
     /** A ZIP of the given images, streamed by the server. */
     archive: (ids: readonly string[], signal?: AbortSignal): Promise<BlobResult> =>
       client.blob('POST', '/api/v1/archive', { body: { ids }, signal }),
+
+    /** The image's live share links, newest first. */
+    shareLinks: (id: string, signal?: AbortSignal) =>
+      client.get<{ links: ShareLink[] }>(`${image(id)}/share-links`, signal).then((list) => list.links),
+    /** A public link to `version` (default: the current one) for `hours`, never past the session's end. */
+    createShareLink: (id: string, hours: number, version?: number) =>
+      client.post<ShareLinkCreated>(`${image(id)}/share-links`, { expires_in_hours: hours, version }),
+    revokeShareLink: (id: string, linkId: string) =>
+      client.delete<void>(`${image(id)}/share-links/${encodeURIComponent(linkId)}`),
 
     presets: (signal?: AbortSignal) => client.get<PresetList>('/api/v1/presets', signal),
     privacy: (signal?: AbortSignal) => client.get<PrivacySettings>('/api/v1/privacy', signal),

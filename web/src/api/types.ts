@@ -24,6 +24,12 @@ export type Device = Schemas['DeviceView']
 /** POST /api/v1/session/join-offer: a QR link and a short code for another device, valid minutes. */
 export type JoinOffer = Schemas['JoinOfferView']
 
+/** A public link to one version of an image (never its token: that is shown once, at creation). */
+export type ShareLink = Schemas['ShareLinkInfo']
+
+/** POST /api/v1/images/{id}/share-links: the new link and its public path, shown this once. */
+export type ShareLinkCreated = Schemas['ShareLinkCreatedView']
+
 /** Every error response from the API. */
 export type ApiErrorBody = Schemas['ErrorBody']
 
