@@ -7,13 +7,24 @@ One module per concept holds its routes; this table puts them in the order the A
 from __future__ import annotations
 
 from gateway.openapi import ApiRoute
-from gateway.routes import ai, edits, images, preferences, session, share_links, share_target, system
+from gateway.routes import (
+    ai,
+    edits,
+    images,
+    preferences,
+    previews,
+    session,
+    share_links,
+    share_target,
+    system,
+)
 
 ROUTES: tuple[ApiRoute, ...] = (
     *system.HEALTH,
     *session.ROUTES,
     *images.IMAGES,
     *edits.ROUTES,
+    *previews.ROUTES,
     *share_links.ROUTES,
     *images.ARCHIVE,
     *preferences.ROUTES,
