@@ -10,11 +10,14 @@ from PIL import Image
 from image_service.background.service import BackgroundRemoval
 from image_service.batches import Batches
 from image_service.images import Images
+from image_service.preview_repo import PreviewRepo
+from image_service.previews import Previews, sweep_forever
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
 from image_service.share_links import ShareLinks
 from imagetools_common.contracts import batches as batch_contract
 from imagetools_common.contracts import image as contract
+from imagetools_common.contracts import previews as previews_contract
 from imagetools_common.contracts import registry
 from imagetools_common.contracts.session import SESSION_CHANGED, SessionChanged, SessionRef
 from imagetools_common.errors import ValidationFailed
@@ -110,3 +113,11 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.SHARE_REVOKE, share_links.revoke)
     service.add(contract.SHARED, share_links.shared)
     service.add(contract.SHARED_CONTENT, share_links.shared_content)
+    # Compression previews (see previews): kept briefly, stopped when superseded or abandoned.
+    previews = Previews(repo, PreviewRepo(runtime.pool), images, rpc)
+    service.add(previews_contract.PREVIEW, previews.preview)
+    service.add(previews_contract.PREVIEW_CONTENT, previews.content)
+    service.add(previews_contract.PREVIEW_APPLY, previews.apply)
+    service.on(previews_contract.PREVIEW_STARTED, previews.on_started)
+    service.on(contract.CANCEL, previews.on_cancel)
+    runtime.background.append(sweep_forever(PreviewRepo(runtime.pool)))
