@@ -134,6 +134,10 @@ bench: install models web $(REMBG_CLI)/.installed ## Benchmarks: compression, th
 bench-reliability: install models web ## Load (12 users x mixed operations x 2 min) and faults under it: replica SIGKILL, NATS and PostgreSQL restarts
 	$(PY) image-service/bench/bench_reliability.py $(BENCH_ARGS)
 
+.PHONY: screenshots
+screenshots: install web models ## Refresh the README's screenshots (docs/screenshot*.png) from a throwaway stack
+	$(PY) web/scripts/screenshots.py
+
 .PHONY: clean
 clean: ## Remove installed dependencies and builds (keeps var/, your data)
 	rm -rf $(TOOLS) $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache
