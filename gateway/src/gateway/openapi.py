@@ -54,7 +54,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "format": "uuid"},
     },
     "link_id": {"description": "A share link of this image", "schema": {"type": "string", "format": "uuid"}},
-    "link_id": {"description": "A share link of this image", "schema": {"type": "string", "format": "uuid"}},
+    "preview_id": {
+        "description": "A compression preview of this image",
+        "schema": {"type": "string", "format": "uuid"},
+    },
     "key": {"description": "A UI preference", "schema": {"type": "string", "pattern": f"^{UI_KEY_PATTERN}$"}},
     "version": {
         "description": "A version number (1 is the original upload); default: the current version",
