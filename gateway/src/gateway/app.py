@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import hdrs, web
 
 from gateway import keys
+from gateway.caches import SessionCaches
 from gateway.connections import SERVER_NAME
 from gateway.cookies import cookie_name
 from gateway.health import HealthProbe
@@ -19,8 +20,9 @@ from gateway.settings import GatewaySettings
 from gateway.spa import WebApp
 from gateway.views import shared, system
 from imagetools_common import __version__
-from imagetools_common.contracts import BACKEND_SERVICES
+from imagetools_common.contracts import BACKEND_SERVICES, session
 from imagetools_common.rpc import REQUEST_ID_HEADER, connection
+from imagetools_common.rpc.events import Subscriptions
 from imagetools_common.rpc.retry import RetryingRpcClient
 
 # Room for multipart framing around the largest image.
@@ -31,9 +33,17 @@ async def _nats(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     async with connection(settings.nats_url, "gateway", settings.max_upload_bytes) as nc:
         # Reads and keyed mutations survive a replica dying mid-request (see rpc/retry.py).
+        app[keys.BUS] = nc
         app[keys.RPC] = RetryingRpcClient(nc)
         app[keys.HEALTH] = HealthProbe(nc, BACKEND_SERVICES)
-        yield
+        caches = app[keys.CACHES] = SessionCaches(lambda: nc.stats["reconnects"] if nc.is_connected else None)
+        events = Subscriptions(nc, "gateway")
+        events.add(session.SESSION_CHANGED, caches.on_changed)
+        await events.start()
+        try:
+            yield
+        finally:
+            await events.stop(grace=1.0)
 
 
 async def _finish_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -46,7 +46,12 @@ def error_response(
 
 
 def json_model(model: BaseModel, status: int = 200) -> web.Response:
-    return web.Response(body=model.model_dump_json().encode(), status=status, content_type="application/json")
+    return json_body(model.model_dump_json().encode(), status)
+
+
+def json_body(body: bytes, status: int = 200) -> web.Response:
+    """A response of JSON already rendered (a cached one, say)."""
+    return web.Response(body=body, status=status, content_type="application/json")
 
 
 def _describe(error: ValidationError) -> tuple[str, str]:

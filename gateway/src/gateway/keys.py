@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
+from nats.aio.client import Client as NATS
 
 from imagetools_common.contracts.session import SessionInfo
 from imagetools_common.rpc import RpcClient
 
 if TYPE_CHECKING:
+    from gateway.caches import SessionCaches
     from gateway.health import HealthProbe
     from gateway.openapi import ApiRoute
     from gateway.ratelimit import RateLimits, Subject
@@ -19,7 +21,9 @@ if TYPE_CHECKING:
 
 SETTINGS: web.AppKey[GatewaySettings] = web.AppKey("settings")
 RPC = web.AppKey("rpc", RpcClient)
+BUS = web.AppKey("bus", NATS)
 HEALTH: web.AppKey[HealthProbe] = web.AppKey("health")
+CACHES: web.AppKey[SessionCaches] = web.AppKey("caches")
 WEB_APP: web.AppKey[WebApp] = web.AppKey("web_app")
 RATE_LIMITS: web.AppKey[RateLimits] = web.AppKey("rate_limits")
 # The declaration behind each served route: its limit and whether it may create a session.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
 from PIL import Image
@@ -25,6 +26,35 @@ from imagetools_common.lifecycle import Runtime
 from imagetools_common.rpc import RpcClient
 
 Apply = Callable[[contract.ApplyRequest], Awaitable[contract.ImageInfo]]
+
+
+class _SessionScoped(Protocol):
+    @property
+    def session_id(self) -> UUID: ...
+
+
+S = TypeVar("S", bound=_SessionScoped)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def announcing(
+    changed: Callable[[UUID], Awaitable[None]], handler: Callable[Concatenate[S, P], Awaitable[R]]
+) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    """``handler``, then SESSION_CHANGED for its session: gateways drop the image list they cached.
+
+    Also after a failure: a timeout or a cancel can come after the change was stored, and a
+    needless drop costs one fetch. Published before the reply, so the caller's replica has heard
+    it before it answers its browser.
+    """
+
+    async def run(request: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await handler(request, *args, **kwargs)
+        finally:
+            await changed(request.session_id)
+
+    return run
 
 
 def routed(endpoint: registry.ApplyEndpoint, run: Apply) -> Apply:
@@ -54,6 +84,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     share_links = ShareLinks(repo.share_links, images)
 
     async def session_changed(session_id: UUID) -> None:
+        """Every gateway drops what it cached for the session (its image list changed)."""
         await rpc.publish(SESSION_CHANGED, SessionChanged(session_id=session_id))
 
     batches = Batches(images, background, runtime.settings, session_changed)
@@ -87,21 +118,24 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     service.add(contract.COUNT, count)
     service.add(contract.LIST, list_images)
     service.add(contract.GET, images.get)
-    service.add(contract.DELETE, delete)
+    service.add(contract.DELETE, announcing(session_changed, delete))
     service.add(contract.METADATA, images.metadata)
-    service.add(contract.UPLOAD, images.upload)
-    service.add(contract.APPLY, routed(contract.APPLY, images.apply))
-    service.add(contract.REMOVE_BACKGROUND, routed(contract.REMOVE_BACKGROUND, background.apply))
+    service.add(contract.UPLOAD, announcing(session_changed, images.upload))
+    service.add(contract.APPLY, announcing(session_changed, routed(contract.APPLY, images.apply)))
+    service.add(
+        contract.REMOVE_BACKGROUND,
+        announcing(session_changed, routed(contract.REMOVE_BACKGROUND, background.apply)),
+    )
     service.on(contract.CANCEL, background.on_cancel)
     service.add_stream(batch_contract.BATCH, batches.run)
     service.add(contract.BACKGROUND_MODELS, background.models)
     service.add(contract.MASK, background.mask)
-    service.add(contract.UNDO, images.undo)
-    service.add(contract.REDO, images.redo)
-    service.add(contract.REVERT, images.revert)
+    service.add(contract.UNDO, announcing(session_changed, images.undo))
+    service.add(contract.REDO, announcing(session_changed, images.redo))
+    service.add(contract.REVERT, announcing(session_changed, images.revert))
     service.add(contract.CONTENT, images.content)
-    service.add(contract.ADD_VERSION, images.add_version)
-    service.add(contract.CLEAR, clear)
+    service.add(contract.ADD_VERSION, announcing(session_changed, images.add_version))
+    service.add(contract.CLEAR, announcing(session_changed, clear))
     service.add(contract.PRESETS, presets)
     service.add(contract.PRIVACY, images.privacy)
     service.add(contract.PRIVACY_SET, images.set_privacy)
@@ -117,7 +151,7 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
     previews = Previews(repo, PreviewRepo(runtime.pool), images, rpc)
     service.add(previews_contract.PREVIEW, previews.preview)
     service.add(previews_contract.PREVIEW_CONTENT, previews.content)
-    service.add(previews_contract.PREVIEW_APPLY, previews.apply)
+    service.add(previews_contract.PREVIEW_APPLY, announcing(session_changed, previews.apply))
     service.on(previews_contract.PREVIEW_STARTED, previews.on_started)
     service.on(contract.CANCEL, previews.on_cancel)
     runtime.background.append(sweep_forever(PreviewRepo(runtime.pool)))

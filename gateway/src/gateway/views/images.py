@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
+from gateway import keys
 from gateway.cookies import session_id
-from gateway.http import json_model, read_json
+from gateway.http import json_body, json_model, read_json
 from gateway.views.common import (
     IdsBody,
     ImageView,
@@ -29,9 +30,17 @@ class ImageListView(BaseModel):
 
 
 async def list_images(request: web.Request) -> web.Response:
-    """The session's images, newest first."""
-    found = await rpc(request).call(contract.LIST, SessionRef(session_id=await session_id(request)))
-    return json_model(ImageListView(images=[view(i) for i in found.images], max_images=found.max_images))
+    """The session's images, newest first; rendered once until they change (see gateway.caches)."""
+    owner = await session_id(request)
+    caches = request.app[keys.CACHES]
+    body = caches.image_list(owner)
+    if body is None:
+        ticket = caches.ticket()
+        found = await rpc(request).call(contract.LIST, SessionRef(session_id=owner))
+        listed = ImageListView(images=[view(i) for i in found.images], max_images=found.max_images)
+        body = listed.model_dump_json().encode()
+        caches.remember_image_list(owner, body, ticket)
+    return json_body(body)
 
 
 async def get_image(request: web.Request) -> web.Response:
