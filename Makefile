@@ -125,9 +125,10 @@ $(REMBG_CLI)/.installed: $(UV)
 	@touch $@
 
 .PHONY: bench
-bench: install models web $(REMBG_CLI)/.installed ## Benchmarks: compression, the whole pipeline, background removal vs the rembg CLI
+bench: install models web $(REMBG_CLI)/.installed ## Benchmarks: compression, the whole pipeline, small calls (needs wrk), background removal vs the rembg CLI
 	$(PY) image-service/bench/bench_compress.py
 	$(PY) image-service/bench/bench_pipeline.py
+	$(PY) image-service/bench/bench_small_calls.py
 	$(PY) image-service/bench/bench_background.py --rembg $(REMBG_CLI)/bin/rembg
 
 .PHONY: bench-reliability

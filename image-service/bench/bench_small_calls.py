@@ -4,7 +4,8 @@ Starts the real topology as processes (embedded NATS and PostgreSQL, every servi
 stores three small photos in a fresh session, then runs wrk (Debian's ``wrk`` package) for
 ``SECONDS`` each at 32 connections against ``/index.html`` (no session, served from disk) and
 ``GET /api/v1/images`` with the session's cookie (session resolved, list read), and at one
-connection for the list's p50. Target: the list serves at least 85 % of index.html's requests/s
+connection for the list's p50. Services log at WARNING, as in the pipeline bench (no access
+log lines on either side). Target: the list serves at least 85 % of index.html's requests/s
 in the same run, and its p50 at one connection is at most 5 ms.
 
 Run with ``make bench`` (or ``python image-service/bench/bench_small_calls.py``).
@@ -16,7 +17,6 @@ import asyncio
 import os
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,14 +104,15 @@ async def measure(base: str) -> None:
     print(row("GET /api/v1/images, 1 conn", single))
     ratio = listed.requests_per_second / static.requests_per_second
     print(f"\nlist / index.html: {ratio:.0%} (target ≥ 85 %: {'met' if ratio >= 0.85 else 'NOT met'})")
-    print(f"p50 at 1 connection: {single.p50_ms:.2f} ms (target ≤ 5 ms: {'met' if single.p50_ms <= 5 else 'NOT met'})")
+    fast = "met" if single.p50_ms <= 5 else "NOT met"
+    print(f"p50 at 1 connection: {single.p50_ms:.2f} ms (target ≤ 5 ms: {fast})")
     print(f"load after: {'/'.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 async def main() -> int:
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (Debian: apt-get install wrk); small calls not measured", file=sys.stderr)
-        return 1
+    if shutil.which("wrk") is None:  # the other sections of `make bench` still run
+        print("\n== Small calls ==\nnot measured: wrk is not installed (Debian: apt-get install wrk)")
+        return 0
     with tempfile.TemporaryDirectory(prefix="imagetools-bench-") as root:
         stack = Stack(
             var_dir=Path(root) / "var",
