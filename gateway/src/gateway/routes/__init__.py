@@ -9,6 +9,7 @@ from __future__ import annotations
 from gateway.openapi import ApiRoute
 from gateway.routes import (
     ai,
+    batches,
     edits,
     images,
     preferences,
@@ -25,6 +26,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     *images.IMAGES,
     *edits.ROUTES,
     *previews.ROUTES,
+    *batches.ROUTES,
     *share_links.ROUTES,
     *images.ARCHIVE,
     *preferences.ROUTES,

@@ -6,8 +6,9 @@ from gateway.openapi import ApiRoute
 from gateway.ratelimit import AI_CHAT, AI_EDITS, OPENROUTER
 from gateway.views import ai as ai_views
 from gateway.views import openrouter
-from gateway.views.ai import ChatBody, EditBody, EditReply, ModelsBody, StreamError
+from gateway.views.ai import ChatBody, EditBody, EditReply, ModelsBody
 from gateway.views.openrouter import ConnectReply
+from gateway.views.streams import StreamError
 from imagetools_common.contracts import ai, oauth
 
 ROUTES: tuple[ApiRoute, ...] = (

@@ -1,9 +1,9 @@
 """AI models, chat about an image (streamed as Server-Sent Events) and AI edits.
 
 Everything is done by oauth-service's ``ai.v1`` endpoints, which hold the key; these views only
-translate HTTP. A chat answer arrives over a NATS stream and is relayed as SSE: an error before
-the first token is an ordinary JSON error, a later one an ``error`` event. When the browser goes
-away the NATS stream is left, which cancels the OpenRouter call and saves nothing.
+translate HTTP. A chat answer arrives over a NATS stream and is relayed as SSE (``views.streams``):
+when the browser goes away the NATS stream is left, which cancels the OpenRouter call and saves
+nothing.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field
 
 from gateway import keys
 from gateway.cookies import session_for_write, session_id
-from gateway.http import ErrorDetail, json_model, read_json, retry_after
+from gateway.http import json_model, read_json
 from gateway.views.common import ImageView, cancel_on_disconnect, existing_session, image_id, view
+from gateway.views.streams import relay
 from imagetools_common.contracts import ai
 from imagetools_common.contracts.base import NO_NUL
 from imagetools_common.contracts.session import SessionRef
-from imagetools_common.errors import DomainError, Internal
 from imagetools_common.logs import get_logger
 
 log = get_logger("gateway.ai")
@@ -43,18 +43,6 @@ class EditReply(BaseModel):
     image: ImageView = Field(description="The image; the edit is its new current version")
     text: str | None = Field(description="What the model said beside the image")
     cost: float | None = Field(description="USD OpenRouter charged for the edit")
-
-
-class StreamErrorDetail(ErrorDetail):
-    retry_after: int | None = Field(
-        description="Seconds to wait before asking again; null when any time will do"
-    )
-
-
-class StreamError(BaseModel):
-    """The chat stream's `error` event: the turn failed after the answer began, and nothing was saved."""
-
-    error: StreamErrorDetail
 
 
 async def _image_chat(request: web.Request) -> ai.ImageChat:
@@ -93,17 +81,6 @@ async def clear_chat(request: web.Request) -> web.Response:
     return json_model(await request.app[keys.RPC].call(ai.CLEAR, await _image_chat(request)))
 
 
-def _sse(event: str, data: BaseModel) -> bytes:
-    return f"event: {event}\ndata: {data.model_dump_json()}\n\n".encode()
-
-
-def _error_event(error: DomainError, request_id: str | None) -> bytes:
-    detail = StreamErrorDetail(
-        code=error.code, message=error.message, request_id=request_id, retry_after=retry_after(error)
-    )
-    return _sse("error", StreamError(error=detail))
-
-
 async def chat(request: web.Request) -> web.StreamResponse:
     """Ask about the image; the answer streams back as SSE ``delta`` events, then ``done``."""
     body = await read_json(request, ChatBody)
@@ -111,40 +88,9 @@ async def chat(request: web.Request) -> web.StreamResponse:
     question = ai.ChatRequest(
         session_id=ref.session_id, image_id=ref.image_id, message=body.message, model=body.model
     )
-    request_id = request.get(keys.REQUEST_ID)
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return await relay(
+        request, ai.CHAT, question, lambda delta: ("delta", delta), lambda done: ("done", done)
     )
-
-    async def keep_alive() -> None:
-        if response.prepared:  # a comment line: keeps proxies from timing the stream out
-            await response.write(b": keep-alive\n\n")
-
-    async with (
-        cancel_on_disconnect(request),
-        request.app[keys.RPC].stream(ai.CHAT, question, on_keepalive=keep_alive) as answer,
-    ):
-        chunks = aiter(answer)
-        first = await anext(chunks, None)  # an error before the first token is a JSON error
-        await response.prepare(request)
-        try:
-            if first is not None:
-                await response.write(_sse("delta", first))
-            async for delta in chunks:
-                await response.write(_sse("delta", delta))
-            assert answer.result is not None
-            await response.write(_sse("done", answer.result))
-        except DomainError as error:
-            await response.write(_error_event(error, request_id))
-        except ConnectionResetError:
-            # The browser stopped reading (the user pressed stop): leaving the block cancels the model.
-            log.info("browser went away; stopping the AI call")
-            return response
-        except Exception:
-            log.exception("chat relay failed")
-            await response.write(_error_event(Internal("something went wrong on our side"), request_id))
-    await response.write_eof()
-    return response
 
 
 # Edit -----------------------------------------------------------------------------------------
