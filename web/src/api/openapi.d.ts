@@ -369,6 +369,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images/{image_id}/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a compression
+         * @description Computes what compress would make of the version on screen (size, dimensions, format, quality) and keeps the file for 10 minutes; nothing becomes a version. One preview computes per session: a newer one, or the browser aborting the request, stops it (409 for the stopped one). The file never holds a location. 404 when that version is no longer kept, 409 when it is no longer current.
+         */
+        post: operations["create_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{image_id}/previews/{preview_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A preview's file
+         * @description 404 once the preview expired (10 minutes) or its image changed history.
+         */
+        get: operations["preview_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{image_id}/previews/{preview_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a preview as a new version
+         * @description Stores exactly the previewed bytes as a compress version, if the version it was computed from is still current (else 409: preview again).
+         */
+        post: operations["apply_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply one operation to many photos (progress streamed as Server-Sent Events)
+         * @description compress (a preset, a profile or settings), resize, convert, strip_metadata or remove_background on each photo in turn, one photo at a time per session; each change is its own version (undo works per photo). Unknown, foreign or repeated ids, and an operation that would fail every photo, are refused as JSON (404/422) before any photo starts. Then `event: progress` per photo (`started`, then `done` with the image or `failed` with the reason, `deleted` for a photo deleted meanwhile) and finally `event: done` with the summary. The same `batch_id` sent again replays what was done. Aborting the request stops the batch: finished photos keep their new version, the photo in flight gets none, the rest are not started.
+         */
+        post: operations["run_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/images/{image_id}/share-links": {
         parameters: {
             query?: never;
@@ -728,6 +808,93 @@ export interface components {
             base_seconds: number;
             /** Per Megapixel Seconds */
             per_megapixel_seconds: number;
+        };
+        /** BatchBody */
+        BatchBody: {
+            /**
+             * Batch Id
+             * Format: uuid
+             * @description Made by the client (a UUID); sending the same batch again changes nothing twice
+             */
+            batch_id: string;
+            /**
+             * Image Ids
+             * @description Photos of this session, each once
+             */
+            image_ids: string[];
+            /** Operation */
+            operation: components["schemas"]["CompressOp"] | components["schemas"]["ResizeOp"] | components["schemas"]["ConvertOp"] | components["schemas"]["StripMetadataOp"] | components["schemas"]["RemoveBackgroundOp"];
+        };
+        /** BatchError */
+        BatchError: {
+            /**
+             * Code
+             * @description The error code the single operation would have answered, or `deleted`
+             */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /** BatchFailed */
+        BatchFailed: {
+            /**
+             * Code
+             * @description The error code the single operation would have answered, or `deleted`
+             */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Image Id
+             * Format: uuid
+             */
+            image_id: string;
+        };
+        /**
+         * BatchStep
+         * @description The `progress` event: one photo started, or finished (`done` with its image, `failed` with why).
+         */
+        BatchStep: {
+            /**
+             * Image Id
+             * Format: uuid
+             */
+            image_id: string;
+            /**
+             * Position
+             * @description The photo's place in image_ids, from 0
+             */
+            position: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "started" | "done" | "failed";
+            /** @description done: the image, its new version current */
+            image: components["schemas"]["ImageView"] | null;
+            /** @description failed: why (`deleted` if it was deleted meanwhile) */
+            error: components["schemas"]["BatchError"] | null;
+        };
+        /**
+         * BatchSummary
+         * @description The end of a batch that ran to completion.
+         */
+        BatchSummary: {
+            /**
+             * Batch Id
+             * Format: uuid
+             */
+            batch_id: string;
+            /**
+             * Done
+             * @description Photos changed (each now has a new version), in batch order
+             */
+            done: string[];
+            /**
+             * Failed
+             * @description Photos left as they were, with the reason
+             */
+            failed: components["schemas"]["BatchFailed"][];
         };
         /** BlurBackground */
         BlurBackground: {
@@ -1472,6 +1639,70 @@ export interface components {
             /** Presets */
             presets: components["schemas"]["Preset"][];
         };
+        /** PreviewBody */
+        PreviewBody: {
+            /**
+             * Version
+             * @description The version on screen: 409 once the image moved on
+             */
+            version: number;
+            /** @description A preset, or custom settings, as for the compress operation */
+            compress: components["schemas"]["CompressOp"];
+        };
+        /** PreviewView */
+        PreviewView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Image Id
+             * Format: uuid
+             */
+            image_id: string;
+            /**
+             * Based On
+             * @description The version it was computed for; applying needs it still current
+             */
+            based_on: number;
+            /**
+             * Preset
+             * @description The preset or profile it was asked for, if any
+             */
+            preset: string | null;
+            /** @description The settings it was computed with */
+            settings: components["schemas"]["CompressionSettings-Output"];
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "jpeg" | "png" | "webp" | "avif";
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Bytes */
+            bytes: number;
+            /**
+             * Quality
+             * @description The quality chosen (None for lossless output)
+             */
+            quality: number | null;
+            /** Target Met */
+            target_met: boolean;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description After this it is gone (404) and must be computed again
+             */
+            expires_at: string;
+            /**
+             * Content Url
+             * @description The previewed file itself (kept as long as the preview)
+             */
+            content_url: string;
+        };
         /** Pricing */
         Pricing: {
             /**
@@ -1843,7 +2074,7 @@ export interface components {
         };
         /**
          * StreamError
-         * @description The chat stream's `error` event: the turn failed after the answer began, and nothing was saved.
+         * @description A stream's `error` event: it failed after it began (what was not finished was not saved).
          */
         StreamError: {
             error: components["schemas"]["StreamErrorDetail"];
@@ -3689,6 +3920,415 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ImageView"];
                 };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_preview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path: {
+                /** @description An image of this session */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict or quota exceeded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_content: {
+        parameters: {
+            query?: {
+                /** @description As an attachment */
+                download?: boolean;
+            };
+            header?: {
+                /** @description The ETag of a copy the client holds */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description An image of this session */
+                image_id: string;
+                /** @description A compression preview of this image */
+                preview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Names these bytes */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: the copy the client holds */
+            304: {
+                headers: {
+                    /** @description Names these bytes */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    apply_preview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+                /** @description 8 to 100 letters, digits, '.', '_' or '-' (a UUID fits). The same request sent again with the same key returns the first result instead of applying it twice; the same key with a different request is a 422. Kept for a day. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description An image of this session */
+                image_id: string;
+                /** @description A compression preview of this image */
+                preview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageView"];
+                };
+            };
+            /** @description Refused (cross-site or forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict or quota exceeded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_batch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Cross-site request guard */
+                "X-Requested-With": "ImageTools";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request */
             400: {
