@@ -43,7 +43,7 @@ class PreviewInfo(WireModel):
     bytes: int
     quality: int | None = Field(description="The quality chosen (None for lossless output)")
     target_met: bool
-    expires_at: datetime = Field(description="After this the preview is gone (404) and must be computed again")
+    expires_at: datetime = Field(description="After this it is gone (404) and must be computed again")
 
 
 class PreviewRef(WireModel):
