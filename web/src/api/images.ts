@@ -1,5 +1,6 @@
 import { api, type ApiClient, type BlobResult, type UploadOptions } from './client'
 import type {
+  CompressRequest,
   DeletedCount,
   ImageList,
   ImageMetadata,
@@ -7,6 +8,7 @@ import type {
   Operation,
   Preset,
   PresetList,
+  PreviewView,
   PrivacySettings,
   ProfileInput,
   ShareLink,
@@ -40,6 +42,13 @@ export function createImagesApi(client: ApiClient = api) {
     redo: (id: string) => client.post<ImageView>(`${image(id)}/redo`),
     revert: (id: string, version: number) => client.post<ImageView>(`${image(id)}/revert`, { version }),
     metadata: (id: string, signal?: AbortSignal) => client.get<ImageMetadata>(`${image(id)}/metadata`, signal),
+
+    /** What compressing `version` (the one on screen) would make; nothing is kept as a version. */
+    preview: (id: string, version: number, compress: CompressRequest, signal?: AbortSignal) =>
+      client.post<PreviewView>(`${image(id)}/previews`, { version, compress }, signal),
+    /** Keeps exactly the previewed file as the new version (409 when the image moved on). */
+    applyPreview: (id: string, previewId: string) =>
+      client.post<ImageView>(`${image(id)}/previews/${encodeURIComponent(previewId)}/apply`),
 
     /** The bytes behind a content_url (for copying to the clipboard). */
     content: (url: string, signal?: AbortSignal): Promise<BlobResult> => client.blob('GET', url, { signal }),

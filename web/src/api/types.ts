@@ -63,6 +63,9 @@ export type CompressFormat = CompressionSettings['format']
 /** How a compression came out; present on versions made by "compress". */
 export type CompressionOutcome = Schemas['CompressionOutcome']
 
+/** A compression computed but not kept (yet): what it would make, and its file. */
+export type PreviewView = Schemas['PreviewView']
+
 export type VersionView = Schemas['VersionInfo']
 
 /** One image with its history, as every image endpoint returns it. */
@@ -100,6 +103,9 @@ type Op<K extends keyof Schemas> = Schemas[K]
  * (OperationBody) lets `preset` and `settings`, or sizes and `percent`, appear together and
  * refuses that with a 422; the app's form names exactly one, and spells out every field.
  */
+/** A compression as a preview asks for it: a preset, or custom settings. */
+export type CompressRequest = Extract<Operation, { type?: 'compress' }>
+
 export type Operation =
   | (Op<'CompressOp'> & { preset: string; settings?: never })
   | (Op<'CompressOp'> & { preset?: never; settings: CompressionSettings })

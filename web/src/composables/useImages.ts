@@ -109,6 +109,7 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
   const undo = (id: string) => change(id, () => client.undo(id))
   const redo = (id: string) => change(id, () => client.redo(id))
   const revert = (id: string, version: number) => change(id, () => client.revert(id, version))
+  const applyPreview = (id: string, previewId: string) => change(id, () => client.applyPreview(id, previewId))
 
   /** Deletes one image; true when it is gone. */
   async function remove(id: string): Promise<boolean> {
@@ -201,6 +202,7 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
     undo,
     redo,
     revert,
+    applyPreview,
     remove,
     removeSelected,
     clearAll,

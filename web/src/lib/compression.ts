@@ -1,4 +1,4 @@
-import type { CompressionOutcome, CompressionSettings, Preset } from '../api/types'
+import type { CompressionOutcome, CompressionSettings, Preset, PreviewView } from '../api/types'
 import { formatBytes } from './bytes'
 import { formatLabel } from './imageFormats'
 
@@ -55,4 +55,9 @@ export const DEFAULT_SETTINGS: CompressionSettings = {
   target_kb: 500,
   format: 'jpeg',
   keep_aspect: true,
+}
+
+/** What a computed preview will store, for a preset's button or the custom form: "482 KB · 800×600 · JPEG q78". */
+export function previewSummary(preview: PreviewView): string {
+  return compressionSummary(preview, preview.settings.target_kb).text
 }
