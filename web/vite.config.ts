@@ -1,8 +1,9 @@
 /// <reference types="vitest/config" />
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { defineConfig, type Plugin, type ProxyOptions } from 'vite'
+import { dirname, join, relative } from 'node:path'
+import { build, defineConfig, type Plugin, type ProxyOptions } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
 // The gateway's /api/v1/docs page loads Swagger UI from /api-docs/: ship it with the app so the
@@ -19,6 +20,52 @@ function swaggerUi(): Plugin {
       for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
         copyFileSync(join(source, file), join(target, file))
       }
+    },
+  }
+}
+
+// The service worker (src/sw/sw.ts) is built on its own once the app is written: one classic
+// script at /sw.js (module service workers are not in every browser we serve), with the shell
+// it caches compiled in: index.html, the hashed assets and the public files (icons, manifest).
+// Its version is a hash of those files' contents, so any change to the app makes a new worker,
+// which the browser installs beside the old one and the page offers as "a new version".
+function serviceWorker(): Plugin {
+  let outDir = 'dist'
+  let publicDir = ''
+  let root = ''
+  let bundled: string[] = []
+  const filesUnder = (dir: string): string[] =>
+    dir ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))) : []
+  return {
+    name: 'imagetools-service-worker',
+    apply: 'build',
+    configResolved(config) {
+      root = config.root
+      outDir = join(config.root, config.build.outDir)
+      publicDir = config.publicDir
+    },
+    generateBundle(_options, bundle) {
+      bundled = Object.keys(bundle).filter((name) => !name.endsWith('.map'))
+    },
+    async closeBundle() {
+      const shell = [...new Set(['index.html', ...bundled, ...filesUnder(publicDir)])].sort()
+      const version = createHash('sha256')
+      for (const file of shell) version.update(file).update(readFileSync(join(outDir, file)))
+      await build({
+        configFile: false,
+        root,
+        publicDir: false,
+        logLevel: 'warn',
+        define: {
+          __SHELL__: JSON.stringify(shell.map((file) => `/${file}`)),
+          __SHELL_VERSION__: JSON.stringify(version.digest('hex').slice(0, 16)),
+        },
+        build: {
+          outDir,
+          emptyOutDir: false,
+          lib: { entry: 'src/sw/sw.ts', formats: ['iife'], name: 'imagetoolsServiceWorker', fileName: () => 'sw.js' },
+        },
+      })
     },
   }
 }
@@ -41,7 +88,7 @@ const toGateway: ProxyOptions = {
 }
 
 export default defineConfig({
-  plugins: [vue(), swaggerUi()],
+  plugins: [vue(), swaggerUi(), serviceWorker()],
   server: {
     proxy: {
       '/api': toGateway,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from imagetools_common.embedded import find_project_file, free_port
 from imagetools_common.stack import Stack
@@ -101,3 +101,16 @@ async def browser() -> AsyncIterator[Browser]:
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture(scope="module")
+async def persistent_context(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BrowserContext]:
+    """The same Chromium with a profile on disk, as an installed app has (an incognito context always
+    reports itself not installable)."""
+    context = await browser.browser_type.launch_persistent_context(
+        tmp_path_factory.mktemp("profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield context
+    await context.close()

@@ -147,6 +147,13 @@ export function useUploads({
     }
   }
 
+  /** Rows for files refused before they reached this queue (a share the service worker trimmed), like its own refusals. */
+  function refuse(list: readonly { name: string; size: number; message: string }[]): void {
+    for (const { name, size, message } of list) {
+      rows.value.push(reactive({ id: nextId++, name, size, state: 'error', percent: 0, error: message, retryable: false }))
+    }
+  }
+
   /** Hides an error row. */
   function dismiss(id: number): void {
     const row = findRow(id)
@@ -179,5 +186,5 @@ export function useUploads({
     for (const controller of controllers.values()) controller.abort()
   })
 
-  return { rows, busy, active, add, dismiss, cancel, retry, dismissAllErrors }
+  return { rows, busy, active, add, refuse, dismiss, cancel, retry, dismissAllErrors }
 }

@@ -1,3 +1,5 @@
+import { withoutParams } from './address'
+
 /**
  * The return from OpenRouter's approval page. The server finishes the OAuth exchange, then
  * redirects the browser to `/?openrouter=connected` or `/?openrouter=failed&reason=<text>`.
@@ -43,21 +45,7 @@ export function readOpenRouterReturn(href: string): OpenRouterReturnRead | null 
   else if (value === 'failed') result = { outcome: 'failed', reason: cleanReason(params.get(REASON)) }
 
   // Drop just these two, leaving every other parameter exactly as it was written.
-  const kept = url.search
-    .slice(1)
-    .split('&')
-    .filter((pair) => pair !== '' && ![PARAM, REASON].includes(paramName(pair)))
-  const search = kept.length ? `?${kept.join('&')}` : ''
-  return { result, url: `${url.pathname}${search}${url.hash}` }
-}
-
-function paramName(pair: string): string {
-  const name = pair.split('=', 1)[0]!.replace(/\+/g, ' ')
-  try {
-    return decodeURIComponent(name)
-  } catch {
-    return name
-  }
+  return { result, url: withoutParams(url, [PARAM, REASON]) }
 }
 
 /** The toast for a failed connection. The reason comes from the address, so it is quoted after fixed wording. */

@@ -16,7 +16,11 @@ export function sessionFullMessage(maxImages: number): string {
  * Why a file can be refused before uploading it, or null. The server is authoritative: this
  * only spares a long upload that is bound to fail.
  */
-export function refuseBeforeUpload(file: File, limits: SessionLimits, freeSlots: number): string | null {
+export function refuseBeforeUpload(
+  file: Pick<File, 'name' | 'size'>,
+  limits: SessionLimits,
+  freeSlots: number,
+): string | null {
   if (file.size > mebibytes(limits.max_upload_mb)) return tooLargeMessage(file.name, limits.max_upload_mb)
   if (freeSlots <= 0) return sessionFullMessage(limits.max_images)
   return null
