@@ -55,6 +55,22 @@ describe('useUploads', () => {
     )!
   }
 
+  it('shows files refused before the queue (a trimmed share) as error rows that take no place', async () => {
+    const { upload, calls } = controlledUpload()
+    const state = setup(upload)
+    state.refuse([{ name: 'huge.jpg', size: 30_000_000, message: 'huge.jpg is larger than the 20 MiB limit.' }])
+    state.add([photo('a.jpg'), photo('b.jpg')])
+    await flush()
+    expect(state.rows.value.map((row) => [row.name, row.state, row.error])).toEqual([
+      ['huge.jpg', 'error', 'huge.jpg is larger than the 20 MiB limit.'],
+      ['a.jpg', 'uploading', null],
+      ['b.jpg', 'uploading', null],
+    ])
+    expect(calls).toHaveLength(2)
+    state.dismissAllErrors()
+    expect(state.rows.value.map((row) => row.name)).toEqual(['a.jpg', 'b.jpg'])
+  })
+
   it('runs at most three uploads at once, and starts the next as one finishes', async () => {
     const { upload, calls } = controlledUpload()
     const state = setup(upload, { ...limits, max_images: 10 })
