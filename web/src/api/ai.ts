@@ -1,6 +1,6 @@
-import { readSse, type SseEvent } from '../lib/sse'
-import { api, ApiError, type ApiClient } from './client'
-import type { AiEditResult, AiModelChoice, AiModels, ChatDone, ChatHistory, ChatStreamError } from './types'
+import { api, type ApiClient } from './client'
+import { isObject, streamEvents, unreadable } from './stream'
+import type { AiEditResult, AiModelChoice, AiModels, ChatDone, ChatHistory } from './types'
 
 function image(id: string): string {
   return `/api/v1/images/${encodeURIComponent(id)}`
@@ -20,40 +20,9 @@ export interface AiEditRequest {
   model?: string
 }
 
-const UNREADABLE = 'The server sent a reply the app could not read.'
-const CUT_OFF = 'The reply was cut off before it finished. Nothing was saved.'
-const DROPPED = 'The connection dropped before the reply finished. Nothing was saved.'
-
-function unreadable(status: number): ApiError {
-  return new ApiError({ code: 'invalid_response', message: UNREADABLE, status })
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null
-}
-
-function parseData(data: string, status: number): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(data)
-  } catch {
-    throw unreadable(status)
-  }
-  if (!isObject(value)) throw unreadable(status)
-  return value
-}
-
-/** A mid-stream `error` event as an ApiError, with the server's code and message. */
-function streamError(body: Record<string, unknown>, status: number): ApiError {
-  const error = (body as Partial<ChatStreamError>).error
-  if (!isObject(error) || typeof error.message !== 'string') throw unreadable(status)
-  const retryAfter = typeof error.retry_after === 'number' && error.retry_after >= 0 ? error.retry_after : null
-  return new ApiError({
-    code: typeof error.code === 'string' ? error.code : 'stream_error',
-    message: error.message,
-    status,
-    retryAfter,
-  })
+const ENDINGS = {
+  dropped: 'The connection dropped before the reply finished. Nothing was saved.',
+  cutOff: 'The reply was cut off before it finished. Nothing was saved.',
 }
 
 /**
@@ -68,41 +37,18 @@ export async function* streamChat(
   body: ChatSend,
   signal?: AbortSignal,
 ): AsyncGenerator<ChatStreamEvent, void, undefined> {
-  const response = await client.open('POST', `${image(id)}/chat`, { body, signal }, 'text/event-stream')
-  const status = response.status
-  if (!response.body) throw unreadable(status)
-  const events = readSse(response.body)
-  try {
-    for (;;) {
-      let next: IteratorResult<SseEvent>
-      try {
-        next = await events.next()
-      } catch (error) {
-        if (signal?.aborted || (error instanceof DOMException && error.name === 'AbortError')) throw error
-        throw new ApiError({ code: 'stream_interrupted', message: DROPPED, status })
-      }
-      if (next.done) break
-      const event = next.value
-      if (event.event === 'delta') {
-        const data = parseData(event.data, status)
-        if (typeof data.text !== 'string') throw unreadable(status)
-        yield { type: 'delta', text: data.text }
-      } else if (event.event === 'done') {
-        const data = parseData(event.data, status) as unknown as ChatDone
-        if (!isObject(data.assistant_message) || !isObject(data.user_message)) throw unreadable(status)
-        yield { type: 'done', ...data }
-        return
-      } else if (event.event === 'error') {
-        throw streamError(parseData(event.data, status), status)
-      }
-      // Other event names: reserved for later additions, ignored.
+  for await (const { event, data, status } of streamEvents(client, `${image(id)}/chat`, body, ENDINGS, signal)) {
+    if (event === 'delta') {
+      if (typeof data.text !== 'string') throw unreadable(status)
+      yield { type: 'delta', text: data.text }
+    } else if (event === 'done') {
+      const done = data as unknown as ChatDone
+      if (!isObject(done.assistant_message) || !isObject(done.user_message)) throw unreadable(status)
+      yield { type: 'done', ...done }
+      return
     }
-  } finally {
-    // Done, an error event or the caller stopped: the connection is not needed any more.
-    await events.return()
+    // Other event names: reserved for later additions, ignored.
   }
-  signal?.throwIfAborted()
-  throw new ApiError({ code: 'stream_cut_off', message: CUT_OFF, status })
 }
 
 /** Typed calls for AI chat and edits about an image, and the models they use. */

@@ -181,8 +181,20 @@ export type ChatHistory = Schemas['Conversation']
 /** The body of the `done` event: the turn is saved. */
 export type ChatDone = Schemas['ChatDone']
 
-/** The body of a mid-stream `error` event (`retry_after` is null when any time will do). */
-export type ChatStreamError = Schemas['StreamError']
+/** The body of a streamed answer's mid-stream `error` event (`retry_after` is null when any time will do). */
+export type StreamError = Schemas['StreamError']
 
 /** POST /api/v1/images/{id}/ai-edit */
 export type AiEditResult = Schemas['EditReply']
+
+/** What POST /api/v1/batches applies to every photo: the app's form of the operations a batch takes. */
+export type BatchOperation = Extract<
+  Operation,
+  { type?: 'compress' | 'resize' | 'convert' | 'strip_metadata' | 'remove_background' }
+>
+
+/** A batch's `progress` event: one photo started, done (with its image) or failed (with why). */
+export type BatchStep = Schemas['BatchStep']
+
+/** A batch's `done` event: what was changed and what failed. */
+export type BatchSummary = Schemas['BatchSummary']
