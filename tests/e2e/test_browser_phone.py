@@ -57,6 +57,12 @@ TOO_SMALL = """
 }
 """
 
+SETTLED = """
+() => Promise.all(document.getAnimations()
+  .filter((a) => Number.isFinite(a.effect?.getComputedTiming().endTime))
+  .map((a) => a.finished.catch(() => null)))
+"""
+
 AXE_RUN = """
 async () => {
   const result = await axe.run(document, { resultTypes: ['violations'] })
@@ -84,8 +90,9 @@ async def axe_problems(page: Page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now."""
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(find_project_file("web/node_modules/axe-core/axe.min.js")))
-    # Colours are judged as they settle: a dialog fading in would read as low contrast.
-    await page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+    # Colours are judged as they settle: a dialog fading in would read as low contrast. (Spinners
+    # run for ever; an animation replaced meanwhile rejects: neither is waited for.)
+    await page.evaluate(SETTLED)
     problems: list[str] = await page.evaluate(AXE_RUN)
     return problems
 
