@@ -35,6 +35,7 @@ describe('share links', () => {
 
   it('summarises a link by version and time left', () => {
     expect(linkSummary(3, inHours(0.25), NOW)).toBe('Version 3 · 15 minutes left')
+    expect(linkSummary(3, inHours(0.999), NOW)).toBe('Version 3 · 1 hour left')
     expect(linkSummary(1, inHours(23.6), NOW)).toBe('Version 1 · 24 hours left')
     expect(linkSummary(2, inHours(24 * 6.9), NOW)).toBe('Version 2 · 7 days left')
   })

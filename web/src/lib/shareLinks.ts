@@ -44,9 +44,12 @@ export function shareUrl(path: string, origin: string = window.location.origin):
 /** A list row's summary: "Version 3 · 23 hours left". */
 export function linkSummary(version: number, expiresAt: string, now: Date): string {
   const ms = new Date(expiresAt).getTime() - now.getTime()
+  // Each unit until the next one reads better: 59.8 minutes is "1 hour", not "60 minutes".
+  const minutes = Math.max(1, Math.round(ms / 60_000))
+  const hours = Math.round(ms / HOUR)
   let left: string
-  if (ms < HOUR) left = plural(Math.max(1, Math.round(ms / 60_000)), 'minute')
-  else if (ms < 48 * HOUR) left = plural(Math.round(ms / HOUR), 'hour')
+  if (minutes < 60) left = plural(minutes, 'minute')
+  else if (hours < 48) left = plural(hours, 'hour')
   else left = plural(Math.round(ms / (24 * HOUR)), 'day')
   return `Version ${version} · ${left} left`
 }
