@@ -88,12 +88,17 @@ async function receiveShare(request: Request): Promise<Response> {
   const plan = planShare(files, session.limits, session.image_count)
   const kept = plan.keep.map((index) => files[index]!)
   const id = crypto.randomUUID()
-  await putShare(caches, id, kept, {
-    shared: files.length,
-    room: plan.room,
-    kept: kept.length,
-    refused: plan.refused,
-    at: Date.now(),
-  })
+  try {
+    await putShare(caches, id, kept, {
+      shared: files.length,
+      room: plan.room,
+      kept: kept.length,
+      refused: plan.refused,
+      at: Date.now(),
+    })
+  } catch {
+    // Storage refused (full, or the browser clearing it): the app still opens and says so.
+    return redirect({ kind: 'unreadable' })
+  }
   return redirect({ kind: 'stored', id })
 }
