@@ -34,7 +34,7 @@ class Resolved:
 
 @dataclass(frozen=True)
 class OfferRow:
-    """A join offer as found for redeeming, locked for the rest of the transaction."""
+    """A join offer as found by its token or code, before it is redeemed."""
 
     id: UUID
     session_id: UUID
