@@ -230,6 +230,16 @@ async def test_phone_editor(stack: Stack, browser: Browser, photos: dict[str, Pa
     await expect(rotate).to_be_enabled()
     await expect(rotate).to_be_focused()
 
+    # Crop mode: its bar and the handles on the picture are fingertip-sized too.
+    await editor.get_by_test_id("crop-start").click()
+    await expect(editor.get_by_test_id("crop-box")).to_be_focused()
+    handles = await editor.locator(".crop-overlay .handle").evaluate_all(
+        "els => els.map((el) => el.getBoundingClientRect()).map((r) => Math.min(r.width, r.height))"
+    )
+    assert len(handles) == 8 and min(handles) >= 44
+    await check_state(page, "crop mode", phone=True, seen=problems)
+    await editor.get_by_test_id("crop-cancel").click()
+
     # Dialogs: the delete confirmation over the editor, then About and AI over the gallery.
     await editor.get_by_test_id("editor-tab-export").click()
     await editor.get_by_test_id("delete-image").click()
