@@ -12,6 +12,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from imagetools_common.testing import media
+from imagetools_common.testing.locks import change_waiting, image_row_locked
 from imagetools_common.testing.waits import eventually
 
 CSRF = {"X-Requested-With": "ImageTools"}
@@ -48,14 +49,6 @@ async def events(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[str, A
 async def current_version(client: Client, image_id: str) -> int:
     number: int = (await (await client.get(f"/api/v1/images/{image_id}")).json())["current"]["number"]
     return number
-
-
-async def store_waiting(db_pool: asyncpg.Pool) -> bool:
-    """Whether an operation's store is waiting for a row lock."""
-    waiting: int = await db_pool.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
-    )
-    return waiting > 0
 
 
 async def test_bad_batches_are_precise_json_errors_and_change_nothing(
@@ -101,13 +94,12 @@ async def test_closing_the_stream_cancels_the_batch_and_leaves_nothing_of_the_ph
     client: Client, db_pool: asyncpg.Pool
 ) -> None:
     a, b, c = await upload(client, 3)
-    async with db_pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT 1 FROM images.images WHERE id = $1 FOR UPDATE", uuid.UUID(b))
+    async with image_row_locked(db_pool, uuid.UUID(b)):
         response = await client.post("/api/v1/batches", json=body([a, b, c]), headers=CSRF)
         async for _name, data in events(response):
             if (data["image_id"], data["state"]) == (b, "started"):
                 break
-        await eventually(lambda: store_waiting(db_pool), bool, timeout=20)  # b is being stored
+        await eventually(lambda: change_waiting(db_pool), bool, timeout=20)  # b is being stored
         response.close()  # the browser closed the tab
-        await eventually(lambda: store_waiting(db_pool), lambda waiting: not waiting, timeout=20)
+        await eventually(lambda: change_waiting(db_pool), lambda waiting: not waiting, timeout=20)
     assert [await current_version(client, i) for i in (a, b, c)] == [2, 1, 1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import DomainError, NotFound, ValidationFailed
 from imagetools_common.rpc import RpcClient
 from imagetools_common.testing import media
+from imagetools_common.testing.locks import change_waiting, image_row_locked
 from imagetools_common.testing.services import running, settings_for
 from imagetools_common.testing.waits import eventually
 from session_service.__main__ import STORAGE as SESSION_STORAGE
@@ -73,22 +73,6 @@ async def version_count(db_pool: asyncpg.Pool, image_id: UUID) -> int:
     return count
 
 
-@asynccontextmanager
-async def row_locked(db_pool: asyncpg.Pool, image_id: UUID) -> AsyncIterator[None]:
-    """Hold the image's row lock: a change to it (the store at the end of an operation) waits."""
-    async with db_pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT 1 FROM images.images WHERE id = $1 FOR UPDATE", image_id)
-        yield
-
-
-async def store_waiting(db_pool: asyncpg.Pool) -> bool:
-    """Whether an operation's store is waiting for a row lock."""
-    waiting: int = await db_pool.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
-    )
-    return waiting > 0
-
-
 async def test_unknown_foreign_and_repeated_ids_are_refused_before_anything_runs(
     rpc: RpcClient, db_pool: asyncpg.Pool
 ) -> None:
@@ -133,9 +117,9 @@ async def test_a_photo_deleted_while_the_batch_runs_fails_as_deleted_and_the_bat
 ) -> None:
     session_id, (a, b, c) = await new_session(rpc, 3)
     steps: Steps = []
-    async with row_locked(db_pool, a):
+    async with image_row_locked(db_pool, a):
         running_batch = asyncio.create_task(run(rpc, batch(session_id, [a, b, c]), steps))
-        await eventually(lambda: store_waiting(db_pool), bool, timeout=20)  # a is in flight
+        await eventually(lambda: change_waiting(db_pool), bool, timeout=20)  # a is in flight
         await rpc.call(contract.DELETE, contract.ImageIds(session_id=session_id, image_ids=[c]))
     summary = await running_batch
     assert summary.done == [a, b]
@@ -148,15 +132,15 @@ async def test_cancel_keeps_finished_photos_and_leaves_nothing_of_the_one_in_fli
 ) -> None:
     session_id, (a, b, c) = await new_session(rpc, 3)
     seen: Steps = []
-    async with row_locked(db_pool, b):
+    async with image_row_locked(db_pool, b):
         async with rpc.stream(batches.BATCH, batch(session_id, [a, b, c])) as stream:
             async for step in stream:
                 seen.append(("", step.image_id, step.state))
                 if step.image_id == b:
                     break
-            await eventually(lambda: store_waiting(db_pool), bool, timeout=20)  # b is being stored
+            await eventually(lambda: change_waiting(db_pool), bool, timeout=20)  # b is being stored
         # Leaving the stream cancelled the batch: b's store gave up waiting before the lock is freed.
-        await eventually(lambda: store_waiting(db_pool), lambda waiting: not waiting, timeout=20)
+        await eventually(lambda: change_waiting(db_pool), lambda waiting: not waiting, timeout=20)
     assert seen == [("", a, "started"), ("", a, "done"), ("", b, "started")]
     assert [await version_count(db_pool, i) for i in (a, b, c)] == [2, 1, 1]
     info = await rpc.call(contract.GET, contract.ImageRef(session_id=session_id, image_id=b))
@@ -169,9 +153,9 @@ async def test_one_photo_at_a_time_per_session_while_other_sessions_go_on(
     session_id, (a, b) = await new_session(rpc, 2)
     other_session, (o,) = await new_session(rpc, 1)
     steps: Steps = []
-    async with row_locked(db_pool, a):
+    async with image_row_locked(db_pool, a):
         first = asyncio.create_task(run(rpc, batch(session_id, [a]), steps, "first"))
-        await eventually(lambda: store_waiting(db_pool), bool, timeout=20)  # a is in flight
+        await eventually(lambda: change_waiting(db_pool), bool, timeout=20)  # a is in flight
         second = asyncio.create_task(run(rpc, batch(session_id, [b]), steps, "second"))
         # Another session is not held up by the photo in flight: its batch finishes meanwhile.
         assert (await run(rpc, batch(other_session, [o]))).done == [o]
