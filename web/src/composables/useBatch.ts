@@ -9,9 +9,13 @@ export type BatchOutcome = 'complete' | 'cancelled' | 'stopped'
 /**
  * One batch at a time for the page: its rows (one per photo, updated as the server reports),
  * cancel (an abort: the server keeps finished photos and stores nothing of the one in flight),
- * and the outcome. Each finished photo's image goes to `onResult` as it arrives.
+ * and the outcome. Each finished photo's image goes to `onResult` as it arrives; `onEnded` runs
+ * when the batch is over, however it ended (photos may have been deleted elsewhere meanwhile).
  */
-export function useBatch(options: { onResult: (image: ImageView) => void }, client: BatchesApi = batchesApi) {
+export function useBatch(
+  options: { onResult: (image: ImageView) => void; onEnded: () => void },
+  client: BatchesApi = batchesApi,
+) {
   const rows = shallowRef<BatchRow[]>([])
   const running = ref(false)
   const outcome = ref<BatchOutcome | null>(null)
@@ -49,6 +53,7 @@ export function useBatch(options: { onResult: (image: ImageView) => void }, clie
     } finally {
       running.value = false
       controller = null
+      options.onEnded()
     }
   }
 
