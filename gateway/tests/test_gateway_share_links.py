@@ -151,6 +151,8 @@ async def test_every_dead_link_is_the_same_404(client: Client) -> None:
             async with stranger.get(f"{path}/file") as file:
                 assert file.status == 404
                 files.add((await file.json())["error"]["message"])
+        async with stranger.get(f"{revoked['path']}/file/more") as beyond:
+            assert beyond.status == 404 and "script" not in await beyond.text()  # never the web app
     assert len(pages) == 1 and "This link does not work" in pages.pop()
     assert files == {"this link does not exist or no longer works"}
 

@@ -11,8 +11,9 @@ from imagetools_common.errors import NotFound, ServiceUnavailable
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 SHORT = "public, max-age=3600"
-# Paths that belong to the server, never to the app's client-side router.
-SERVER_PREFIXES = ("api/", "oauth/")
+# Paths that belong to the server, never to the app's client-side router (s/: share links, whose
+# every unknown path is a plain 404, never the app).
+SERVER_PREFIXES = ("api/", "oauth/", "s/")
 # Files whose URL never changes while their content does: the entry page, the service worker
 # (a browser checks it for a new version of the app) and the manifest.
 UNVERSIONED = frozenset({"index.html", "sw.js", "manifest.webmanifest"})
