@@ -57,11 +57,12 @@ async def stack(make_stack: Any) -> Stack:
 async def second_gateway(stack: Stack) -> str:
     """Another gateway replica on the same bus: what one gateway does, the other must see at once."""
     port = free_port()
-    stack.process_env["gateway"] = {"SERVER_PORT": str(port)}
+    first = stack.process_env.get("gateway", {})
+    stack.process_env["gateway"] = {**first, "SERVER_PORT": str(port)}
     try:
         await stack.start_service("gateway")
     finally:
-        del stack.process_env["gateway"]
+        stack.process_env["gateway"] = first
     await wait_for_port("127.0.0.1", port, timeout=30)
     return f"http://localhost:{port}"
 
