@@ -56,9 +56,10 @@ function usable(element: Element | null): element is HTMLElement {
 
 /**
  * Runs `work` (an operation started from a control) and then puts focus back on that control,
- * or on its successor, unless the person has meanwhile moved focus somewhere usable.
+ * or on its successor, unless the person has meanwhile moved focus somewhere usable. When
+ * neither can take focus now (a Send left disabled by an emptied box), `fallback` gets it.
  */
-export async function returningFocus<T>(work: () => Promise<T>): Promise<T> {
+export async function returningFocus<T>(work: () => Promise<T>, fallback?: () => HTMLElement | null): Promise<T> {
   const active = document.activeElement
   const origin =
     active instanceof HTMLElement && active !== document.body ? active : used?.element.isConnected ? used.element : null
@@ -75,7 +76,8 @@ export async function returningFocus<T>(work: () => Promise<T>): Promise<T> {
         : key
           ? document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)
           : null
-      if (usable(target)) target.focus({ preventScroll: true })
+      const next = usable(target) ? target : (fallback?.() ?? null)
+      if (usable(next)) next.focus({ preventScroll: true })
     }
   }
 }
