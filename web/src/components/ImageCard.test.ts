@@ -19,8 +19,17 @@ describe('ImageCard', () => {
   it('shows the saving once compressed, and the GIF note', () => {
     const image = imageFixture('a', { number: 2, operation: 'compress', bytes: 482_113, width: 800, height: 600 }, { first_frame_only: true })
     const wrapper = mount(ImageCard, { props: { image, selected: false, busy: false } })
-    expect(wrapper.get('[data-testid=image-savings]').text()).toBe('\u221279 %')
+    const savings = wrapper.get('[data-testid=image-savings]')
+    expect(savings.text()).toContain('\u25bc \u221279 %')
+    expect(savings.classes()).toContain('smaller')
     expect(wrapper.text()).toContain('Animated GIF: only the first frame is kept')
+  })
+
+  it('shows a growth as a larger size in amber, never as a saving', () => {
+    const image = imageFixture('a', { number: 2, operation: 'ai_edit', bytes: 9_500_000 })
+    const savings = mount(ImageCard, { props: { image, selected: false, busy: false } }).get('[data-testid=image-savings]')
+    expect(savings.text()).toContain('\u25b2 +')
+    expect(savings.classes()).toContain('larger')
   })
 
   it('emits open from the card and select from the checkbox', async () => {

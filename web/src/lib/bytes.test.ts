@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, formatDimensions, formatMegapixels, formatSavings, mebibytes, progressPercent } from './bytes'
+import { formatBytes, formatDimensions, formatMegapixels, mebibytes, progressPercent } from './bytes'
 
 describe('formatBytes', () => {
   it('uses bytes, then binary KB and MB', () => {
@@ -21,21 +21,6 @@ describe('formatBytes', () => {
   it('shows a dash for nonsense', () => {
     expect(formatBytes(-1)).toBe('—')
     expect(formatBytes(Number.NaN)).toBe('—')
-  })
-})
-
-describe('formatSavings', () => {
-  it('shows a reduction with a true minus sign', () => {
-    expect(formatSavings(482_113, 2_345_678)).toBe('\u221279 %')
-  })
-
-  it('shows growth with a plus', () => {
-    expect(formatSavings(1_120, 1_000)).toBe('+12 %')
-  })
-
-  it('shows nothing when the change rounds to zero or there is no original', () => {
-    expect(formatSavings(1_000, 1_003)).toBeNull()
-    expect(formatSavings(1_000, 0)).toBeNull()
   })
 })
 

@@ -24,18 +24,6 @@ function trimZero(text: string): string {
   return text.endsWith('.0') ? text.slice(0, -2) : text
 }
 
-/**
- * The change from the original size: "−78 %" when smaller, "+12 %" when larger, null when the
- * difference rounds to nothing (or there is no usable original).
- */
-export function formatSavings(currentBytes: number, originalBytes: number): string | null {
-  if (!(originalBytes > 0) || !(currentBytes >= 0)) return null
-  const change = Math.round((currentBytes / originalBytes - 1) * 100)
-  if (change === 0) return null
-  // U+2212 MINUS SIGN: a hyphen looks wrong next to digits.
-  return change < 0 ? `\u2212${-change} %` : `+${change} %`
-}
-
 /** "4000 × 3000" */
 export function formatDimensions(width: number, height: number): string {
   return `${width} \u00d7 ${height}`
