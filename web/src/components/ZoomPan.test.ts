@@ -7,12 +7,21 @@ import ZoomPan from './ZoomPan.vue'
 
 const natural = { width: 4000, height: 3000 }
 
-/** Two viewers bound to one view, as a side-by-side compare binds them. */
+/**
+ * Two viewers bound to one view, as a side-by-side compare binds them; each render passes a fresh
+ * size object (as an inline `:natural="{ … }"` does), which must not reset or re-write the view.
+ */
 const Pair = defineComponent({
   setup() {
     const view = ref<View>(FIT)
     const viewer = (label: string) =>
-      h(ZoomPan, { natural, label, disabled: false, view: view.value, 'onUpdate:view': (v: View) => (view.value = v) })
+      h(ZoomPan, {
+        natural: { ...natural },
+        label,
+        disabled: false,
+        view: view.value,
+        'onUpdate:view': (v: View) => (view.value = v),
+      })
     return () => h('div', [viewer('Before'), viewer('After')])
   },
 })
