@@ -58,7 +58,11 @@ async def test_a_share_reaching_the_server_lands_in_the_app_asking_to_share_agai
         b"--not-multipart",
     ]
     for body in bodies:
-        for headers in ({}, {"Origin": "null", "Sec-Fetch-Site": "none"}, {"Origin": "https://elsewhere.example"}):
+        for headers in (
+            {},
+            {"Origin": "null", "Sec-Fetch-Site": "none"},
+            {"Origin": "https://elsewhere.example"},
+        ):
             response = await client.post("/share-target", data=body, headers=headers, allow_redirects=False)
             assert response.status == 303, await response.text()
             assert response.headers["Location"] == "/?share=again"
@@ -85,7 +89,7 @@ async def test_a_share_bigger_than_an_upload_is_redirected_without_being_read(
 
 
 async def test_the_share_target_is_documented_without_the_csrf_header(make_client: ClientFactory) -> None:
-    """The document states the share target's redirect and asks no CSRF header of it (unlike every other write)."""
+    """The document states the share target's redirect and asks no CSRF header of it (unlike other writes)."""
     client = await make_client()
     spec = await (await client.get("/api/v1/openapi.json")).json()
     operation = spec["paths"]["/share-target"]["post"]
