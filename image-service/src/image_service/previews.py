@@ -180,6 +180,7 @@ def _info(row: PreviewRow) -> previews_contract.PreviewInfo:
         id=row.id, image_id=row.image_id, based_on=row.based_on, preset=row.preset,
         settings=contract.CompressionSettings(**row.settings), format=outcome.format, width=outcome.width,
         height=outcome.height, bytes=outcome.bytes, quality=outcome.quality, target_met=outcome.target_met,
+        **outcome.model_dump(include=set(contract.CompressionCompromises.model_fields)),
         expires_at=row.created_at + timedelta(seconds=PREVIEW_TTL_SECONDS),
     )  # fmt: skip
 

@@ -142,7 +142,28 @@ class ImageFormat(StrEnum):
 # Images and versions ---------------------------------------------------------------------------
 
 
-class CompressionOutcome(WireModel):
+class CompressionCompromises(WireModel):
+    """What meeting a size target cost, so the result can say so instead of just "target met".
+
+    Defaults describe versions made before these were recorded: nothing is claimed for them.
+    """
+
+    fitted_width: int | None = Field(
+        None, description="Width the settings' box allowed, before any shrinking to reach the target"
+    )
+    fitted_height: int | None = Field(None, description="Height the settings' box allowed (see fitted_width)")
+    jpeg_quality: int | None = Field(
+        None, description="The quality on the JPEG scale (AVIF's mapped back); None for lossless output"
+    )
+    shrunk_for_target: bool = Field(
+        False, description="The target needed shrinking below half of fitted_width x fitted_height"
+    )
+    low_quality_for_target: bool = Field(
+        False, description="The target needed a JPEG-scale quality below 60 (and below the one asked for)"
+    )
+
+
+class CompressionOutcome(CompressionCompromises):
     target_met: bool = Field(description="Whether the file fits target_kb (true when there was none)")
     quality: int | None = Field(description="Final quality (None for lossless output)")
     width: int

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import Field
 
 from imagetools_common.contracts.base import MAX_VERSION, Delivery, Endpoint, Event, Keyed, WireModel
-from imagetools_common.contracts.image import SERVICE, ContentHeader, ImageInfo
+from imagetools_common.contracts.image import SERVICE, CompressionCompromises, ContentHeader, ImageInfo
 from imagetools_common.contracts.operations import CompressionSettings, CompressOp, OutputFormat
 
 
@@ -31,7 +31,7 @@ class PreviewRequest(WireModel):
     )
 
 
-class PreviewInfo(WireModel):
+class PreviewInfo(CompressionCompromises):
     id: UUID
     image_id: UUID
     based_on: int = Field(description="The version it was computed for; applying needs it still current")

@@ -78,6 +78,9 @@ from .operations import scale_to
 
 FLOOR_QUALITY = 30
 MIN_SIDE = 64
+# Below this JPEG-scale quality artefacts show at normal viewing size, so a target that needed it
+# is reported (``low_quality_for_target``); so is shrinking below half the box-fitted size.
+LOW_QUALITY = 60
 MAX_SHRINK_ROUNDS = 12
 _SHRINK_BOUNDS = (0.5, 0.85)
 _SHRINK_MARGIN = 0.95
@@ -197,6 +200,8 @@ def compress(
         attempt = _one_format(
             sized, settings.format, quality, min(FLOOR_QUALITY, quality), target, exif, icc_profile, check
         )
+    # PNG's "equivalent" only ranks palettes against lossy formats: it is no quality to report.
+    jpeg_quality = attempt.equivalent if attempt.quality is not None else None
     outcome = CompressionOutcome(
         target_met=target is None or attempt.size <= target,
         quality=attempt.quality,
@@ -204,6 +209,15 @@ def compress(
         height=attempt.height,
         bytes=attempt.size,
         format=attempt.format,
+        fitted_width=width,
+        fitted_height=height,
+        jpeg_quality=jpeg_quality,
+        shrunk_for_target=max(attempt.width, attempt.height) * 2 < max(width, height),
+        low_quality_for_target=(
+            target is not None
+            and jpeg_quality is not None
+            and jpeg_quality < min(LOW_QUALITY, settings.quality)
+        ),
     )
     return attempt.data, outcome
 
