@@ -975,6 +975,36 @@ export interface components {
         /** CompressionOutcome */
         CompressionOutcome: {
             /**
+             * Fitted Width
+             * @description Width the settings' box allowed, before any shrinking to reach the target
+             * @default null
+             */
+            fitted_width: number | null;
+            /**
+             * Fitted Height
+             * @description Height the settings' box allowed (see fitted_width)
+             * @default null
+             */
+            fitted_height: number | null;
+            /**
+             * Jpeg Quality
+             * @description The quality on the JPEG scale (AVIF's mapped back); None for lossless output
+             * @default null
+             */
+            jpeg_quality: number | null;
+            /**
+             * Shrunk For Target
+             * @description The target needed shrinking below half of fitted_width x fitted_height
+             * @default false
+             */
+            shrunk_for_target: boolean;
+            /**
+             * Low Quality For Target
+             * @description The target needed a JPEG-scale quality below 60 (and below the one asked for)
+             * @default false
+             */
+            low_quality_for_target: boolean;
+            /**
              * Target Met
              * @description Whether the file fits target_kb (true when there was none)
              */
@@ -1651,6 +1681,36 @@ export interface components {
         };
         /** PreviewView */
         PreviewView: {
+            /**
+             * Fitted Width
+             * @description Width the settings' box allowed, before any shrinking to reach the target
+             * @default null
+             */
+            fitted_width: number | null;
+            /**
+             * Fitted Height
+             * @description Height the settings' box allowed (see fitted_width)
+             * @default null
+             */
+            fitted_height: number | null;
+            /**
+             * Jpeg Quality
+             * @description The quality on the JPEG scale (AVIF's mapped back); None for lossless output
+             * @default null
+             */
+            jpeg_quality: number | null;
+            /**
+             * Shrunk For Target
+             * @description The target needed shrinking below half of fitted_width x fitted_height
+             * @default false
+             */
+            shrunk_for_target: boolean;
+            /**
+             * Low Quality For Target
+             * @description The target needed a JPEG-scale quality below 60 (and below the one asked for)
+             * @default false
+             */
+            low_quality_for_target: boolean;
             /**
              * Id
              * Format: uuid
