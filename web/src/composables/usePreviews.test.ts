@@ -33,6 +33,11 @@ function preview(id: string, bytes: number): PreviewView {
     bytes,
     quality: 80,
     target_met: true,
+    fitted_width: 800,
+    fitted_height: 600,
+    jpeg_quality: 80,
+    shrunk_for_target: false,
+    low_quality_for_target: false,
     expires_at: '2026-12-05T08:00:00Z',
     content_url: `/api/v1/images/img-1/previews/${id}/content`,
   }

@@ -17,6 +17,11 @@ const outcome = (extra: Partial<CompressionOutcome> = {}): CompressionOutcome =>
   height: 600,
   bytes: 482 * 1024,
   format: 'jpeg',
+  fitted_width: 800,
+  fitted_height: 600,
+  jpeg_quality: 78,
+  shrunk_for_target: false,
+  low_quality_for_target: false,
   ...extra,
 })
 
@@ -40,7 +45,12 @@ describe('targetKbOf', () => {
 
 describe('compressionSummary', () => {
   it('says the target was met', () => {
-    expect(compressionSummary(outcome(), 500)).toEqual({ text: '482 KB · 800×600 · JPEG q78', verdict: 'target met', met: true })
+    expect(compressionSummary(outcome(), 500)).toEqual({
+      text: '482 KB · 800×600 · JPEG q78',
+      verdict: 'target met',
+      met: true,
+      compromises: [],
+    })
   })
 
   it('has no verdict without a target, and no quality for lossless output', () => {
@@ -48,6 +58,7 @@ describe('compressionSummary', () => {
       text: '482 KB · 800×600 · PNG',
       verdict: null,
       met: true,
+      compromises: [],
     })
   })
 
@@ -56,5 +67,22 @@ describe('compressionSummary', () => {
     expect(summary.met).toBe(false)
     expect(summary.text).toBe('612 KB · 800×600 · JPEG q10')
     expect(summary.verdict).toContain('the 500 KB target')
+  })
+
+  it('says what a met target cost: the shrink from the box, and a quality below 60', () => {
+    const tiny = outcome({ width: 238, height: 178, fitted_width: 1280, fitted_height: 960, bytes: 3000, quality: 30, jpeg_quality: 30, shrunk_for_target: true, low_quality_for_target: true })
+    const summary = compressionSummary(tiny, 3)
+    expect(summary.verdict).toBe('target met')
+    expect(summary.compromises).toEqual([
+      'To reach 3 KB the photo was shrunk to 238×178 (the box allowed 1280×960).',
+      'To reach 3 KB the quality went down to 30: compression artefacts may show.',
+    ])
+  })
+
+  it('gives AVIF quality on the JPEG scale', () => {
+    const avif = outcome({ format: 'avif', quality: 40, jpeg_quality: 55, low_quality_for_target: true })
+    expect(compressionSummary(avif, 100).compromises).toEqual([
+      'To reach 100 KB the quality went down to 55 on the JPEG scale: compression artefacts may show.',
+    ])
   })
 })

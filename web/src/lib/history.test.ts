@@ -80,7 +80,19 @@ describe('versionLabel', () => {
 describe('versionDetail', () => {
   it('shows format, quality, size', () => {
     const compressed = version('compress', { preset: 'email' }, {
-      compression: { target_met: true, quality: 78, width: 800, height: 600, bytes: 482_113, format: 'jpeg' },
+      compression: {
+        target_met: true,
+        quality: 78,
+        width: 800,
+        height: 600,
+        bytes: 482_113,
+        format: 'jpeg',
+        fitted_width: 800,
+        fitted_height: 600,
+        jpeg_quality: 78,
+        shrunk_for_target: false,
+        low_quality_for_target: false,
+      },
     })
     expect(versionDetail(compressed)).toBe('JPEG q78 · 800 × 600 · 471 KB')
     expect(versionDetail(version('upload', {}, { format: 'heif', width: 4032, height: 3024, bytes: 2_345_678 }))).toBe(
