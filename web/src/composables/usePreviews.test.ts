@@ -73,7 +73,7 @@ describe('usePreviews', () => {
 
   it('computes the presets one after another, showing each as computing until its answer', async () => {
     const { calls, client } = fakeServer()
-    const state = scope.run(() => usePreviews(() => imageFixture(), () => PRESETS, client))!
+    const state = scope.run(() => usePreviews(() => imageFixture(), () => PRESETS, () => false, client))!
     state.estimatePresets()
     expect(calls.map((c) => c.compress.preset)).toEqual(['email'])
     expect(state.estimates.value.get('web')).toEqual({ state: 'computing' })
@@ -85,7 +85,7 @@ describe('usePreviews', () => {
 
   it('debounces the live preview, lets it supersede a preset, then computes that preset again', async () => {
     const { calls, client } = fakeServer()
-    const state = scope.run(() => usePreviews(() => imageFixture(), () => PRESETS, client))!
+    const state = scope.run(() => usePreviews(() => imageFixture(), () => PRESETS, () => false, client))!
     state.estimatePresets()
     for (const quality of [84, 83, 82]) state.previewSettings({ ...DEFAULT_SETTINGS, quality })
     expect(state.liveComputing.value).toBe(true)
@@ -104,19 +104,22 @@ describe('usePreviews', () => {
     expect(calls[2]!.compress.preset).toBe('email')
   })
 
-  it('starts over when the version on screen changes', async () => {
+  it('waits until on screen, and starts over when the version on screen changes', async () => {
     const { calls, client } = fakeServer()
     const image = shallowRef(imageFixture())
-    const state = scope.run(() => usePreviews(() => image.value, () => PRESETS, client))!
-    state.estimatePresets()
+    const onScreen = shallowRef(false)
+    const state = scope.run(() => usePreviews(() => image.value, () => PRESETS, () => onScreen.value, client))!
+    await settle()
+    expect(calls).toHaveLength(0)
+    onScreen.value = true
+    await settle()
     calls[0]!.resolve(preview('p1', 1000))
     await settle()
     image.value = imageFixture('img-1', { number: 2 })
     await settle()
+    // The old version's work is dropped and the presets are estimated again for the new one.
     expect(calls[1]!.signal.aborted).toBe(true)
-    expect(state.estimates.value.size).toBe(0)
-    // Estimated again, for the new version, once asked.
-    state.estimatePresets()
-    expect(calls).toHaveLength(3)
+    expect(calls.map((c) => c.compress.preset)).toEqual(['email', 'web', 'email'])
+    expect(state.estimates.value.get('email')).toEqual({ state: 'computing' })
   })
 })

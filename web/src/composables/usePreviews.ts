@@ -1,4 +1,4 @@
-import { onScopeDispose, ref, shallowRef, triggerRef, watch } from 'vue'
+import { onScopeDispose, ref, shallowRef, watch } from 'vue'
 import { toApiError } from '../api/client'
 import { imagesApi, type ImagesApi } from '../api/images'
 import type { CompressRequest, CompressionSettings, ImageView, Preset, PreviewView } from '../api/types'
@@ -14,9 +14,15 @@ export const LIVE_DELAY_MS = 300
  * after another) and a live preview of the custom settings (debounced). The server computes one
  * preview per session at a time, so so does this: the live preview goes first, a newer one
  * aborts the older (the server stops its encode), and a preset interrupted by it is computed
- * again afterwards. Everything starts over when the version on screen changes.
+ * again afterwards. The presets are estimated only while `onScreen` (a phone's closed sheet asks
+ * for nothing); everything starts over when the version on screen or a preset changes.
  */
-export function usePreviews(image: () => ImageView, presets: () => readonly Preset[], client: ImagesApi = imagesApi) {
+export function usePreviews(
+  image: () => ImageView,
+  presets: () => readonly Preset[],
+  onScreen: () => boolean,
+  client: ImagesApi = imagesApi,
+) {
   const estimates = shallowRef(new Map<string, Estimate>())
   const live = shallowRef<PreviewView | null>(null)
   const liveSettings = shallowRef<CompressionSettings | null>(null)
@@ -30,8 +36,8 @@ export function usePreviews(image: () => ImageView, presets: () => readonly Pres
   let started = false
 
   function setEstimate(id: string, estimate: Estimate): void {
-    estimates.value.set(id, estimate)
-    triggerRef(estimates)
+    // A new map, not the same one changed: a component given it as a prop sees the change.
+    estimates.value = new Map(estimates.value).set(id, estimate)
   }
 
   function stopRunning(): void {
@@ -121,17 +127,15 @@ export function usePreviews(image: () => ImageView, presets: () => readonly Pres
     liveError.value = null
   }
 
-  // A new version on screen (or another image): every preview is of the old one.
-  watch(() => `${image().id}:${image().current.number}`, reset)
-  // A preset edited or added: its estimate is stale.
-  watch(
-    () => JSON.stringify(presets().map((p) => [p.id, p.settings])),
-    () => {
-      if (!started) return
-      reset()
-      estimatePresets()
-    },
-  )
+  function restart(): void {
+    reset()
+    if (onScreen()) estimatePresets()
+  }
+
+  // A new version on screen (or another image), or a preset edited or added: every estimate is stale.
+  watch(() => `${image().id}:${image().current.number}`, restart)
+  watch(() => JSON.stringify(presets().map((p) => [p.id, p.settings])), restart)
+  watch(onScreen, (on) => on && estimatePresets(), { immediate: true })
   onScopeDispose(reset)
 
   return { estimates, live, liveSettings, liveComputing, liveError, estimatePresets, previewSettings, reset }
