@@ -160,6 +160,7 @@ async def test_heic_is_kept_and_shown_as_jpeg(rpc: RpcClient, session_id: UUID) 
     heic = media.encoded(media.photo(800, 600), "HEIF", quality=80)
     info = await upload(rpc, session_id, heic, "IMG_0002.HEIC")
     assert info.versions[0].params == {"format": "heif"} and info.current.format == "jpeg"
+    assert info.original_format == "heif"  # the card and the history say "HEIC original · editing as JPEG"
     assert info.download_name == "IMG_0002.jpg"
     _, original = await content(rpc, session_id, info.id, kind="original")
     assert original == heic
@@ -294,6 +295,19 @@ async def test_email_preset_meets_its_target(rpc: RpcClient, session_id: UUID, p
     assert outcome is not None and outcome.target_met and outcome.format == "jpeg"
     assert max(outcome.width, outcome.height) <= 800 and outcome.bytes <= 500 * 1024
     assert result.current.bytes == outcome.bytes and result.download_name == "IMG_0001.jpg"
+    assert (outcome.fitted_width, outcome.fitted_height) == (800, 600) and not outcome.shrunk_for_target
+    assert info.original_format == "jpeg"
+
+
+async def test_a_tight_target_version_records_its_shrink(rpc: RpcClient, session_id: UUID) -> None:
+    """3 KB in a 1280 px box: the version's outcome says it was shrunk below half of the box's 1280x960."""
+    info = await upload(rpc, session_id, media.jpeg(media.photo(1600, 1200), quality=90))
+    settings = contract.CompressionSettings(max_width=1280, max_height=1280, target_kb=3, format="jpeg")
+    result = await apply(rpc, session_id, info.id, contract.CompressOp(settings=settings))
+    outcome = result.current.compression
+    assert outcome is not None and outcome.target_met and outcome.bytes <= 3 * 1024
+    assert (outcome.fitted_width, outcome.fitted_height) == (1280, 960)
+    assert outcome.shrunk_for_target and outcome.width * 2 < 1280
 
 
 async def test_recompressing_starts_from_the_uncompressed_version(rpc: RpcClient, session_id: UUID) -> None:

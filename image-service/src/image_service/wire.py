@@ -22,6 +22,7 @@ def to_info(record: ImageRecord) -> contract.ImageInfo:
         can_redo=any(v.number > record.current_version for v in versions),
         first_frame_only=record.first_frame_only,
         original_bytes=record.original_bytes,
+        original_format=contract.ImageFormat(record.original_format),
         original_has_location=record.original_has_location,
     )
 

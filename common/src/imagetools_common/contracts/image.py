@@ -198,6 +198,9 @@ class ImageInfo(WireModel):
     can_redo: bool
     first_frame_only: bool = Field(description="The upload was animated; only its first frame is kept")
     original_bytes: int = Field(description="Size of the upload as received")
+    original_format: ImageFormat = Field(
+        description="Format of the upload as received (HEIF/HEIC is edited as a JPEG or PNG working copy)"
+    )
     original_has_location: bool = Field(
         False, description="The upload (served byte for byte as the original) holds a location"
     )
