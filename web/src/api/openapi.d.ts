@@ -1467,6 +1467,8 @@ export interface components {
              * @description Size of the upload as received
              */
             original_bytes: number;
+            /** @description Format of the upload as received (HEIF/HEIC is edited as a JPEG or PNG working copy) */
+            original_format: components["schemas"]["ImageFormat"];
             /**
              * Original Has Location
              * @description The upload (served byte for byte as the original) holds a location
@@ -1851,11 +1853,16 @@ export interface components {
             background?: components["schemas"]["TransparentBackground"] | components["schemas"]["ColourBackground"] | components["schemas"]["BlurBackground"] | components["schemas"]["ImageBackground"];
             /**
              * Format
-             * @description png or webp keep transparency; jpeg only over a colour, blur or image
-             * @default png
-             * @enum {string}
+             * @description png or webp keep transparency; jpeg only over a colour, blur or image; null: jpeg over a fill, webp when transparent (docs/PERFORMANCE.md)
+             * @default null
              */
-            format?: "png" | "webp" | "jpeg";
+            format?: ("png" | "webp" | "jpeg") | null;
+            /**
+             * Max Edge
+             * @description Longest side of the result, px (never enlarged); null: as is
+             * @default null
+             */
+            max_edge?: number | null;
         };
         /** ResizeOp */
         ResizeOp: {
