@@ -319,6 +319,15 @@ async def test_desktop_keyboard_zoom_and_accessibility(
     await expect(preview).to_have_attribute("data-version", "2", timeout=30_000)
     await expect(flip).to_be_focused()
 
+    # The compare view (issue 14's, on the same viewer): split, then side by side.
+    await editor.get_by_test_id("compare-open").click()
+    await expect(editor.get_by_test_id("compare-view")).to_be_visible()
+    await check_state(page, "compare, split", phone=False, seen=problems)
+    await editor.get_by_test_id("compare-mode-side").click()
+    await expect(editor.get_by_test_id("compare-view")).to_have_attribute("data-mode", "side")
+    await check_state(page, "compare, side by side", phone=False, seen=problems)
+    await editor.get_by_test_id("compare-close").click()
+
     await editor.get_by_test_id("delete-image").click()
     await expect(page.get_by_test_id("confirm-ok")).to_be_visible()
     await check_state(page, "delete confirmation", phone=False, seen=problems)
