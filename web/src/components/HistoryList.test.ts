@@ -16,4 +16,19 @@ describe('HistoryList', () => {
     await items[1]!.trigger('click')
     expect(wrapper.emitted('revert')).toEqual([[1]])
   })
+
+  it('shows each version\'s size change against the one before, and what a HEIC original is edited as', () => {
+    const image = imageFixture(
+      'a',
+      { number: 2, operation: 'ai_edit', format: 'png', bytes: 9_000_000 },
+      { original_format: 'heif' },
+    )
+    const items = mount(HistoryList, { props: { image, presets: [] } }).findAll('[data-testid=history-item]')
+    const change = items[0]!.get('[data-testid=size-change]')
+    expect(change.classes()).toContain('larger')
+    expect(change.text()).toContain('\u25b2 +')
+    expect(change.attributes('title')).toContain('larger than version 1')
+    expect(items[1]!.find('[data-testid=size-change]').exists()).toBe(false)
+    expect(items[1]!.get('[data-testid=history-origin]').text()).toContain('HEIC original \u00b7 editing as JPEG')
+  })
 })

@@ -32,6 +32,16 @@ describe('ImageCard', () => {
     expect(savings.classes()).toContain('larger')
   })
 
+  it('labels a HEIC or AVIF original with what is being edited, and says nothing for an everyday JPEG', () => {
+    const heic = mount(ImageCard, { props: { image: imageFixture('a', {}, { original_format: 'heif' }), selected: false, busy: false } })
+    expect(heic.get('[data-testid=image-origin]').text()).toBe('HEIC original \u00b7 editing as JPEG')
+    const avif = imageFixture('b', { format: 'avif' }, { original_format: 'avif' })
+    expect(mount(ImageCard, { props: { image: avif, selected: false, busy: false } }).get('[data-testid=image-origin]').text()).toBe(
+      'AVIF original',
+    )
+    expect(mount(ImageCard, { props: { image: imageFixture('c'), selected: false, busy: false } }).find('[data-testid=image-origin]').exists()).toBe(false)
+  })
+
   it('emits open from the card and select from the checkbox', async () => {
     const wrapper = mount(ImageCard, { props: { image: imageFixture('a'), selected: false, busy: false } })
     await wrapper.get('button.open').trigger('click')

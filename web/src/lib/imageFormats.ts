@@ -1,4 +1,4 @@
-import type { CompressFormat, ImageFormat } from '../api/types'
+import type { CompressFormat, ImageFormat, ImageView } from '../api/types'
 
 const LABELS: Record<ImageFormat, string> = {
   jpeg: 'JPEG',
@@ -28,4 +28,16 @@ export function browserCanShow(format: string): boolean {
 /** Formats that keep transparency; converting to one of the others fills it with a colour. */
 export function keepsTransparency(format: string): boolean {
   return format === 'png' || format === 'webp' || format === 'avif' || format === 'gif'
+}
+
+/**
+ * What the upload was when it is not what is being edited, or is a format people ask about:
+ * "HEIC original · editing as JPEG", "AVIF original". Null for an everyday upload edited as itself.
+ */
+export function originalNote(image: Pick<ImageView, 'original_format' | 'versions'>): string | null {
+  const original = image.original_format
+  const working = image.versions[0]?.format ?? original
+  const named = original === 'heif' || original === 'avif'
+  if (original === working) return named ? `${formatLabel(original)} original` : null
+  return `${formatLabel(original)} original \u00b7 editing as ${formatLabel(working)}`
 }

@@ -39,6 +39,7 @@ export function imageFixture(id = 'img-1', current: Partial<VersionView> = {}, e
     original_url: `/api/v1/images/${id}/content?original=true`,
     original_download_url: `/api/v1/images/${id}/content?original=true&download=1`,
     original_bytes: original.bytes,
+    original_format: original.format,
     original_has_location: false,
     ...extra,
   }
