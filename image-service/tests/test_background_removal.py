@@ -136,16 +136,18 @@ async def test_a_portrait_and_a_cat_keep_their_subject_and_lose_their_background
 
     portrait = await remove(rpc, session_id, astronaut.id)
     assert portrait.current.operation == "remove_background"
-    assert portrait.current.format == "png" and portrait.current.params["model"] == "isnet-medium"
+    # Transparent by default is lossy WebP with lossless alpha (docs/PERFORMANCE.md, "Output encoding").
+    assert portrait.current.format == "webp" and portrait.current.params["model"] == "isnet-medium"
+    assert portrait.current.params["format"] == "webp"
     cut = await current(rpc, session_id, astronaut.id)
     assert cut.mode == "RGBA" and cut.size == (512, 512)
     assert alpha(cut, ASTRONAUT_FACE).min() >= 0.9
     assert alpha(cut, ASTRONAUT_SUIT).min() >= 0.9
     assert alpha(cut, ASTRONAUT_WALL).max() <= 0.1
 
-    await remove(rpc, session_id, cat.id, format="webp")
+    await remove(rpc, session_id, cat.id, format="png")
     cut = await current(rpc, session_id, cat.id)
-    assert cut.format == "WEBP" and cut.size == (451, 300)
+    assert cut.format == "PNG" and cut.size == (451, 300)
     assert alpha(cut, CAT_MUZZLE).min() >= 0.9
     assert alpha(cut, CAT_BACKDROP).max() <= 0.1
 
@@ -190,11 +192,17 @@ async def test_each_background_kind(rpc: RpcClient) -> None:
     backdrop = await upload(rpc, session_id, png(Image.new("RGB", (64, 32), (20, 40, 200))), "blue.png")
     x0, y0, x1, y1 = CAT_BACKDROP
 
-    await remove(rpc, session_id, cat.id, background={"kind": "colour", "colour": "#00ff00"}, format="jpeg")
-    green = np.asarray((await current(rpc, session_id, cat.id)).convert("RGB"), dtype=int)
+    # No format asked: a filled background has no alpha to keep, so it is a JPEG.
+    filled = await remove(rpc, session_id, cat.id, background={"kind": "colour", "colour": "#00ff00"})
+    assert filled.current.format == "jpeg"
+    green_cut = await current(rpc, session_id, cat.id)
+    assert green_cut.format == "JPEG"
+    green = np.asarray(green_cut.convert("RGB"), dtype=int)
     assert np.abs(green[y0:y1, x0:x1] - [0, 255, 0]).max() <= 12  # JPEG at quality 90
 
-    await remove(rpc, session_id, cat.id, background={"kind": "image", "image_id": str(backdrop.id)})
+    await remove(
+        rpc, session_id, cat.id, background={"kind": "image", "image_id": str(backdrop.id)}, format="png"
+    )
     # The operation ran on the current version (the green one), so the green became blue.
     blue = await current(rpc, session_id, cat.id)
     assert blue.mode == "RGB" and blue.size == (451, 300)
@@ -240,7 +248,7 @@ async def test_greyscale_cmyk_sixteen_bit_and_transparent_inputs(rpc: RpcClient)
     }
     results = {}
     for name, info in uploads.items():
-        await remove(rpc, session_id, info.id)
+        await remove(rpc, session_id, info.id, format="png")  # PNG: the only format that keeps LA
         results[name] = await current(rpc, session_id, info.id)
     assert results["grey16"].mode == "LA"  # greyscale stays greyscale
     assert results["cmyk"].mode == "RGBA"
@@ -375,3 +383,9 @@ async def test_a_cut_out_too_wide_for_webp_is_refused_before_any_work(rpc: RpcCl
         await remove(rpc, session_id, strip.id, format="webp")
     ref = contract.ImageRef(session_id=session_id, image_id=strip.id)
     assert len((await rpc.call(contract.GET, ref)).versions) == 1
+    # With an output size (long edge) it fits, and the result and its mask come out at that size.
+    small = await remove(rpc, session_id, strip.id, format="webp", max_edge=2048)
+    assert (small.current.width, small.current.height, small.current.format) == (2048, 36, "webp")
+    assert small.current.params["max_edge"] == 2048
+    assert (await current(rpc, session_id, strip.id)).size == (2048, 36)
+    assert (await mask(rpc, session_id, strip.id)).size == (2048, 36)

@@ -127,6 +127,9 @@ Background = Annotated[
 ]
 
 
+BackgroundFormat = Literal["png", "webp", "jpeg"]
+
+
 class RemoveBackgroundOp(WireModel):
     type: Literal["remove_background"] = "remove_background"
     model: str | None = Field(
@@ -140,8 +143,16 @@ class RemoveBackgroundOp(WireModel):
     background: Background = Field(
         default_factory=TransparentBackground, description="What shows where the background was"
     )
-    format: Literal["png", "webp", "jpeg"] = Field(
-        "png", description="png or webp keep transparency; jpeg only over a colour, blur or image"
+    format: BackgroundFormat | None = Field(
+        None,
+        description="png or webp keep transparency; jpeg only over a colour, blur or image; "
+        "null: jpeg over a fill, webp when transparent (docs/PERFORMANCE.md)",
+    )
+    max_edge: int | None = Field(
+        None,
+        ge=64,
+        le=MAX_DIMENSION,
+        description="Longest side of the result, px (never enlarged); null: the source's size",
     )
 
     @model_validator(mode="after")
@@ -151,6 +162,14 @@ class RemoveBackgroundOp(WireModel):
         if self.format == "jpeg" and self.background.kind == "transparent":
             raise ValueError("format: jpeg has no transparency; choose png or webp, or another background")
         return self
+
+    @property
+    def output_format(self) -> BackgroundFormat:
+        """The format asked for, or the default: a filled background has no alpha to keep, so JPEG;
+        a transparent one lossy WebP with lossless alpha (smaller and faster than PNG, measured)."""
+        if self.format is not None:
+            return self.format
+        return "webp" if self.background.kind == "transparent" else "jpeg"
 
 
 Operation = Annotated[

@@ -30,6 +30,7 @@ from image_service.idempotency import keyed_once, replayed
 from image_service.images import Images
 from image_service.imaging import budget, metadata, thumbnail
 from image_service.imaging.decode import decode
+from image_service.imaging.operations import fit_within
 from image_service.records import NewVersion
 from image_service.repo import ImageRepo
 from image_service.settings import ImageSettings
@@ -294,11 +295,13 @@ class BackgroundRemoval:
     ) -> NewVersion:
         started = time.perf_counter()
         decoded = decode(data, max_pixels=self._settings.max_pixels)
+        # The output size is chosen before the model runs: every later stage works on fewer pixels.
+        source = fit_within(decoded.image, op.max_edge, op.max_edge)
         backdrop = None
         if backdrop_data is not None:
             backdrop = decode(backdrop_data, max_pixels=self._settings.max_pixels).image
         job.check()
-        cutout = removal.cut_out(model, decoded.image, op, backdrop, job.check)
+        cutout = removal.cut_out(model, source, op, backdrop, job.check)
         job.check()
         # The main encode is single-threaded (Pillow releases the GIL): the other core makes the
         # mask PNG and the thumbnail meanwhile.
@@ -307,15 +310,16 @@ class BackgroundRemoval:
         )
         body = removal.encode_result(
             cutout.image,
-            op.format,
+            op.output_format,
             exif=metadata.with_location(decoded.exif, gps),
             icc_profile=decoded.icc_profile,
         )
         mask_png, thumb = extras.result()
         version = NewVersion(
             operation=op.type,
-            params=op.model_dump(mode="json", exclude={"type"}) | {"model": model.spec.id},
-            format=op.format,
+            params=op.model_dump(mode="json", exclude={"type"})
+            | {"model": model.spec.id, "format": op.output_format},
+            format=op.output_format,
             width=cutout.image.width,
             height=cutout.image.height,
             data=body,
@@ -324,7 +328,7 @@ class BackgroundRemoval:
         )
         if model.timing is not None:
             total = time.perf_counter() - started
-            megapixels = decoded.width * decoded.height / 1e6
+            megapixels = source.width * source.height / 1e6
             model.timing.record(cutout.model_seconds, total - cutout.model_seconds, megapixels)
         return version
 

@@ -147,7 +147,8 @@ def _strip(op: contract.StripMetadataOp, w: int, h: int, fmt: str, _: Any) -> Ou
 
 
 def _remove_background(op: contract.RemoveBackgroundOp, w: int, h: int, fmt: str, _: Any) -> Output:
-    return Output(w, h, op.format, "format")  # the mask beside it is a PNG of the same size
+    # A long-edge cap fits both sides into a square box; the mask beside it is a PNG of the same size.
+    return Output(*fit_dimensions(w, h, op.max_edge, op.max_edge), op.output_format, "format")
 
 
 PLANNERS: dict[type, _Planner] = {
