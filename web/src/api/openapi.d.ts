@@ -1859,7 +1859,7 @@ export interface components {
             format?: ("png" | "webp" | "jpeg") | null;
             /**
              * Max Edge
-             * @description Longest side of the result, px (never enlarged); null: as is
+             * @description Longest side of the result, px (never enlarged); null: the source's size
              * @default null
              */
             max_edge?: number | null;
