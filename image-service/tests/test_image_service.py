@@ -274,6 +274,20 @@ async def test_history_is_bounded_but_keeps_the_original(
     assert stored == UNDO_LIMIT + 1
 
 
+async def test_resize_brings_a_version_back_to_the_original_size_and_format(
+    rpc: RpcClient, session_id: UUID
+) -> None:
+    """Back to the original's size and format in one version (an AI edit that came back small as PNG)."""
+    info = await upload(rpc, session_id, media.jpeg(media.photo(800, 600), quality=90))
+    small = await apply(rpc, session_id, info.id, contract.ResizeOp(width=400, height=300))
+    op = contract.ResizeOp(width=800, height=600, keep_aspect=False, allow_upscale=True, format="png")
+    back = await apply(rpc, session_id, info.id, op)
+    assert back.current.number == small.current.number + 1
+    assert (back.current.width, back.current.height, back.current.format) == (800, 600, "png")
+    _, data = await content(rpc, session_id, info.id)
+    assert pixels(data).format == "PNG" and pixels(data).size == (800, 600)
+
+
 async def test_geometry_keeps_jpeg_quality(rpc: RpcClient, session_id: UUID) -> None:
     """Rotating a q70 JPEG re-uses its quantisation: the file stays about as small, not inflated to q95."""
     source = media.jpeg(media.photo(1600, 1200), quality=70)

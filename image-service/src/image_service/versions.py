@@ -124,8 +124,11 @@ def operated(
         )  # fmt: skip
     else:
         fmt, shown = budget.editable_format(source.format), _transform(decoded.image, op)
+        if isinstance(op, contract.ResizeOp) and op.format:
+            fmt = op.format  # brought back to the original's format (an AI edit that came back as PNG)
         # Geometry keeps the source's own quality (its JPEG tables), not an arbitrary one.
-        body = encode.encode(shown, fmt, exif=exif, icc_profile=decoded.icc_profile, like=decoded)
+        like = decoded if fmt == decoded.format.value else None
+        body = encode.encode(shown, fmt, exif=exif, icc_profile=decoded.icc_profile, like=like)
     return NewVersion(
         operation=op.type,
         params=params,

@@ -54,6 +54,10 @@ class ResizeOp(WireModel):
     percent: float | None = Field(None, gt=0, le=1000, description="Scale by this percentage instead")
     keep_aspect: bool = Field(True, description="With width and height: fit inside that box")
     allow_upscale: bool = Field(False, description="Allow making the image larger")
+    format: OutputFormat | None = Field(
+        None,
+        description="Also re-encode as this format, in the same version (an AI edit back to the original)",
+    )
 
     @model_validator(mode="after")
     def _one_mode(self) -> ResizeOp:

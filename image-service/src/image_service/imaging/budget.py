@@ -122,7 +122,9 @@ def _compress(op: contract.CompressOp, w: int, h: int, fmt: str, settings: Any) 
 
 
 def _resize(op: contract.ResizeOp, w: int, h: int, fmt: str, _: Any) -> Output:
-    return Output(*resize_dimensions(w, h, op), editable_format(fmt))
+    return Output(
+        *resize_dimensions(w, h, op), op.format or editable_format(fmt), "format" if op.format else None
+    )
 
 
 def _rotate(op: contract.RotateOp, w: int, h: int, fmt: str, _: Any) -> Output:
