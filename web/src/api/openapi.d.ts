@@ -1901,6 +1901,12 @@ export interface components {
              * @default false
              */
             allow_upscale?: boolean;
+            /**
+             * Format
+             * @description Also re-encode as this format, in the same version (an AI edit back to the original)
+             * @default null
+             */
+            format?: ("jpeg" | "png" | "webp" | "avif") | null;
         };
         /** RevertBody */
         RevertBody: {
