@@ -4,11 +4,13 @@ import { imageFixture, versionFixture } from '../test/fixtures'
 import {
   backgroundErrorMessage,
   DEFAULT_SETTINGS,
+  defaultFormat,
   expectedSeconds,
   formatSeconds,
   formatsFor,
   maskFilename,
   MAX_FRACTION,
+  outputSize,
   previousVersion,
   QUICK_OPERATION,
   runProgress,
@@ -79,7 +81,8 @@ describe('settings and operation', () => {
       erode_size: 10,
       post_process_mask: false,
       background: { kind: 'transparent' },
-      format: 'png',
+      format: 'webp',
+      max_edge: null,
     })
   })
 
@@ -107,6 +110,17 @@ describe('settings and operation', () => {
       background_threshold: 10,
       erode_size: 10,
     })
+  })
+
+  it('defaults a fill to JPEG and a cut-out to WebP, and sizes the result by its long edge', () => {
+    expect(defaultFormat('colour')).toBe('jpeg')
+    expect(defaultFormat('image')).toBe('jpeg')
+    expect(defaultFormat('transparent')).toBe('webp')
+    expect(outputSize(4000, 3000, 2048)).toEqual({ width: 2048, height: 1536 })
+    expect(outputSize(3000, 4000, 1024)).toEqual({ width: 768, height: 1024 })
+    expect(outputSize(800, 600, 1024)).toEqual({ width: 800, height: 600 })
+    expect(outputSize(4000, 3000, null)).toEqual({ width: 4000, height: 3000 })
+    expect(toOperation(settings({ maxEdge: 1024 }))).toMatchObject({ max_edge: 1024 })
   })
 
   it('offers JPEG only when the background is filled', () => {

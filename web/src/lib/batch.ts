@@ -57,6 +57,7 @@ export function batchOperation(form: BatchForm): { operation: BatchOperation | n
           post_process_mask: false,
           background: { kind: 'transparent' },
           format: form.cutOutFormat,
+          max_edge: null,
         },
         problem: null,
       }
