@@ -109,7 +109,8 @@ export type CompressRequest = Extract<Operation, { type?: 'compress' }>
 export type Operation =
   | (Op<'CompressOp'> & { preset: string; settings?: never })
   | (Op<'CompressOp'> & { preset?: never; settings: CompressionSettings })
-  | (Required<Omit<Op<'ResizeOp'>, 'percent'>> & { percent?: never })
+  // `format` only when an AI edit is brought back to the original's size and format.
+  | (Required<Omit<Op<'ResizeOp'>, 'percent' | 'format'>> & Pick<Op<'ResizeOp'>, 'format'> & { percent?: never })
   | (Required<Pick<Op<'ResizeOp'>, 'type' | 'allow_upscale'>> & { percent: number })
   | Op<'RotateOp'>
   | Op<'FlipOp'>

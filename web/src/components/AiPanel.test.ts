@@ -86,6 +86,10 @@ describe('AiPanel', () => {
     expect(result.text()).toContain('Version 2')
     expect(w.get('[data-testid=ai-edit-text]').text()).toBe('I inverted the colours.')
     expect(w.get('[data-testid=ai-edit-cost]').text()).toBe('Cost $0.04')
+    // The result line states format, dimensions and size; a format change is said, with the way back.
+    expect(w.get('[data-testid=ai-edit-detail]').text()).toContain('PNG · 4000 × 3000 · 2.2 MB')
+    expect(w.get('[data-testid=ai-edit-came-back]').text()).toContain('Came back 4000×3000 PNG; the original was 4000×3000 JPEG.')
+    expect(w.get('[data-testid=ai-edit-restore]').text()).toBe('Back to 4000×3000 JPEG')
   })
 
   it('checks the connection again when the server says there is no key, then asks to connect', async () => {
