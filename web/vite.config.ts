@@ -1,10 +1,11 @@
 /// <reference types="vitest/config" />
 import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { build, defineConfig, type Plugin, type ProxyOptions } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import { renderGuideFile } from './scripts/deploymentGuide.ts'
 
 // The gateway's /api/v1/docs page loads Swagger UI from /api-docs/: ship it with the app so the
 // docs work offline (no CDN), and only the two files the page uses.
@@ -70,6 +71,24 @@ function serviceWorker(): Plugin {
   }
 }
 
+// The deployment guide as /docs/deployment.html (see scripts/deploymentGuide.ts). The Docker
+// build copies docs/DEPLOYMENT.md beside web/ for this.
+function deploymentGuide(): Plugin {
+  let root = '.'
+  return {
+    name: 'imagetools-deployment-guide',
+    apply: 'build',
+    configResolved(config) {
+      root = config.root
+    },
+    writeBundle(options) {
+      const target = join(options.dir ?? 'dist', 'docs')
+      mkdirSync(target, { recursive: true })
+      writeFileSync(join(target, 'deployment.html'), renderGuideFile(join(root, '..', 'docs', 'DEPLOYMENT.md')))
+    },
+  }
+}
+
 // In development Vite serves the app and forwards the gateway's paths to it, so the browser
 // still sees a single origin. SERVER_PORT is the gateway's own setting (default 8081).
 const gateway = `http://localhost:${process.env.SERVER_PORT ?? '8081'}`
@@ -88,7 +107,7 @@ const toGateway: ProxyOptions = {
 }
 
 export default defineConfig({
-  plugins: [vue(), swaggerUi(), serviceWorker()],
+  plugins: [vue(), swaggerUi(), serviceWorker(), deploymentGuide()],
   server: {
     proxy: {
       '/api': toGateway,
@@ -104,7 +123,7 @@ export default defineConfig({
     modulePreload: { polyfill: false },
   },
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     restoreMocks: true,
     unstubGlobals: true,
   },

@@ -328,5 +328,9 @@ async def test_plain_http_says_install_and_share_are_unavailable(browser: Browse
     await page.get_by_test_id("about-button").click()
     note = page.get_by_test_id("about-insecure")
     await expect(note).to_contain_text("need a secure connection (https)")
-    await expect(note).to_contain_text("docs/DEPLOYMENT.md#behind-a-reverse-proxy")
+    guide = note.get_by_role("link", name="“Behind a reverse proxy” in the deployment guide")
+    href = await guide.get_attribute("href")
+    assert href == "/docs/deployment.html#behind-a-reverse-proxy"
+    await page.goto(f"{url}{href}")  # the guide the build rendered, served by this gateway
+    await expect(page.locator("h2#behind-a-reverse-proxy")).to_have_text("Behind a reverse proxy")
     await context.close()
