@@ -65,7 +65,7 @@ def alpha_mean(image: Image.Image, box: tuple[int, int, int, int]) -> float:
 
 
 async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser, portrait: Path) -> None:
-    """The editor removes the backdrop: progress first, then a transparent PNG on the checkerboard with a
+    """The editor removes the backdrop: progress first, then a transparent WebP on the checkerboard with a
     before/after slider; the mask downloads; undo brings the original back."""
     page = await open_editor(browser, stack, portrait)
     editor = page.get_by_test_id("editor")
@@ -81,6 +81,13 @@ async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser
 
     await page.route("**/api/v1/images/*/operations", hold_removal)
     await panel.get_by_test_id("background-kind-transparent").click()
+    # A cut-out defaults to WebP; a fill to JPEG (its default follows the background).
+    await expect(panel.get_by_test_id("background-format-webp")).to_have_attribute("aria-pressed", "true")
+    await panel.get_by_test_id("background-kind-colour").click()
+    await expect(panel.get_by_test_id("background-format-jpeg")).to_have_attribute("aria-pressed", "true")
+    await panel.get_by_test_id("background-kind-transparent").click()
+    await expect(panel.get_by_test_id("background-format-webp")).to_have_attribute("aria-pressed", "true")
+    await expect(panel.get_by_test_id("background-output-size")).to_contain_text("512 × 512")
     await panel.get_by_test_id("background-apply").click()
     progress = editor.get_by_test_id("background-progress")
     await expect(progress).to_be_visible()
@@ -95,6 +102,7 @@ async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser
     await expect(progress).to_have_count(0)
     await expect(editor.get_by_test_id("history-item").first).to_contain_text("Background removed")
     await expect(editor.get_by_test_id("image-dimensions")).to_have_text("512 × 512")
+    await expect(panel.get_by_test_id("background-result-size")).to_contain_text("WebP, 512 × 512 px,")
 
     # Shown on the checkerboard, with the slider over it comparing against version 1.
     frame_background = await editor.get_by_test_id("editor-preview").evaluate(
@@ -125,7 +133,7 @@ async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser
     src = await editor.get_by_test_id("editor-preview").get_attribute("src")
     assert src is not None
     response = await page.request.get(f"{stack.gateway_url}{src}")
-    assert response.ok and response.headers["content-type"] == "image/png"
+    assert response.ok and response.headers["content-type"] == "image/webp"
     cut = Image.open(io.BytesIO(await response.body()))
     assert cut.mode == "RGBA" and cut.size == (512, 512)
     assert alpha_mean(cut, (0, 0, 24, 24)) <= 25  # top-left: backdrop
@@ -173,7 +181,7 @@ async def test_cancel_creates_no_version(stack: Stack, browser: Browser, large_p
     await card.get_by_test_id("card-remove-background").click()
     await expect(card.get_by_test_id("card-background-progress")).to_be_visible()
     await expect(card.get_by_test_id("card-background-progress")).to_have_count(0, timeout=RUN_TIMEOUT_MS)
-    await expect(card).to_contain_text("PNG")
+    await expect(card).to_contain_text("WebP")
     await expect(page.get_by_test_id("toast").filter(has_text="Background removed")).to_be_visible()
 
     await card.locator("button.open").click()
