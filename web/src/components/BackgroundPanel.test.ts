@@ -27,7 +27,7 @@ describe('BackgroundPanel', () => {
     mounted = null
   })
 
-  it('removes the background with the defaults: server model, transparent PNG', async () => {
+  it('removes the background with the defaults: server model, transparent WebP at the original size', async () => {
     const m = setup()
     await flush()
     // One installed model: nothing to choose.
@@ -39,7 +39,7 @@ describe('BackgroundPanel', () => {
     await m.wrapper.get('form').trigger('submit')
     await flush()
     expect(m.removals[0]!.url).toBe('/api/v1/images/me/operations')
-    expect(sent(m)).toMatchObject({ type: 'remove_background', model: null, background: { kind: 'transparent' }, format: 'png' })
+    expect(sent(m)).toMatchObject({ type: 'remove_background', model: null, background: { kind: 'transparent' }, format: 'webp', max_edge: null })
     expect(m.wrapper.get<HTMLButtonElement>('[data-testid=background-apply]').element.disabled).toBe(true)
   })
 
@@ -72,12 +72,27 @@ describe('BackgroundPanel', () => {
     expect(sent(m)).toMatchObject({ background: { kind: 'colour', colour: '#000000' }, format: 'jpeg' })
   })
 
-  it('goes back to PNG when transparency is chosen again after JPEG', async () => {
+  it("picks each background's default format: JPEG for a fill, WebP for a cut-out; PNG on request", async () => {
     const m = setup()
     await m.wrapper.get('[data-testid=background-kind-blur]').trigger('click')
-    await m.wrapper.get('[data-testid=background-format-jpeg]').trigger('click')
+    expect(m.wrapper.get('[data-testid=background-format-jpeg]').attributes('aria-pressed')).toBe('true')
     await m.wrapper.get('[data-testid=background-kind-transparent]').trigger('click')
-    expect(m.wrapper.get('[data-testid=background-format-png]').attributes('aria-pressed')).toBe('true')
+    expect(m.wrapper.get('[data-testid=background-format-webp]').attributes('aria-pressed')).toBe('true')
+    await m.wrapper.get('[data-testid=background-format-png]').trigger('click')
+    await m.wrapper.get('form').trigger('submit')
+    await flush()
+    expect(sent(m)).toMatchObject({ background: { kind: 'transparent' }, format: 'png' })
+  })
+
+  it('offers the output size by long edge, with the dimensions it will produce', async () => {
+    const m = setup()
+    await m.wrapper.get('[data-testid=background-size-1024]').trigger('click')
+    expect(m.wrapper.get('[data-testid=background-size-1024]').attributes('aria-pressed')).toBe('true')
+    // The photo is 2000 × 1000: its long edge shrinks to 1024.
+    expect(m.wrapper.get('[data-testid=background-output-size]').text()).toContain('The result will be 1024 × 512 px')
+    await m.wrapper.get('form').trigger('submit')
+    await flush()
+    expect(sent(m)).toMatchObject({ max_edge: 1024 })
   })
 
   it('blurs the original background by the chosen radius', async () => {
@@ -158,12 +173,14 @@ describe('BackgroundPanel', () => {
     expect(m.wrapper.get<HTMLButtonElement>('[data-testid=background-apply]').element.disabled).toBe(false)
   })
 
-  it('offers the mask only for a background-removal result', async () => {
+  it('offers the mask and states the size only for a background-removal result', async () => {
     const m = setup()
     expect(m.wrapper.find('[data-testid=background-download-mask]').exists()).toBe(false)
+    expect(m.wrapper.find('[data-testid=background-result-size]').exists()).toBe(false)
     m.wrapper.unmount()
     const result = imageFixture('me', { number: 2, operation: 'remove_background', format: 'png' })
     mounted = mountWithBackground(BackgroundPanel, { image: result }, { images: [result] })
     expect(mounted.wrapper.get('[data-testid=background-download-mask]').text()).toBe('Download mask')
+    expect(mounted.wrapper.get('[data-testid=background-result-size]').text()).toMatch(/^This result: PNG, \d+ × \d+ px, [\d.]+ MB$/)
   })
 })
