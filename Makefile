@@ -23,8 +23,10 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 PY_PROJECTS := pyproject.toml $(wildcard */pyproject.toml)
+# The build also renders the deployment guide into the app (web/scripts/deploymentGuide.ts).
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
-	web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
+	web/scripts/deploymentGuide.ts docs/DEPLOYMENT.md
 
 .PHONY: help
 help: ## List the targets
