@@ -255,6 +255,10 @@ async def test_phone_editor(stack: Stack, browser: Browser, photos: dict[str, Pa
     await page.get_by_test_id("ai-button").click()
     await expect(page.get_by_test_id("ai-dialog")).to_be_visible()
     await check_state(page, "AI settings", phone=True, seen=problems)
+    await page.keyboard.press("Escape")
+    await page.get_by_test_id("devices-button").click()
+    await expect(page.get_by_test_id("devices-dialog")).to_be_visible()
+    await check_state(page, "Devices", phone=True, seen=problems)
 
     assert not problems, "\n".join(f"{state}: {found}" for state, found in problems.items())
     await context.close()
