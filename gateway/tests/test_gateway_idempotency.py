@@ -88,4 +88,5 @@ async def test_the_api_docs_name_the_header_where_it_works(client: Client) -> No
         ("POST", "/api/v1/images/{image_id}/undo"),
         ("POST", "/api/v1/images/{image_id}/redo"),
         ("POST", "/api/v1/images/{image_id}/revert"),
+        ("POST", "/api/v1/images/{image_id}/previews/{preview_id}/apply"),
     }
