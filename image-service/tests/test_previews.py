@@ -124,6 +124,18 @@ async def test_apply_stores_exactly_the_previewed_bytes(rpc: RpcClient, session_
     assert stored == previewed
 
 
+async def test_a_keyed_apply_sent_twice_makes_one_version(rpc: RpcClient, session_id: UUID) -> None:
+    """A browser resending Apply with its Idempotency-Key (a lost reply) gets the first answer back."""
+    info = await upload(rpc, session_id)
+    shown = await preview(rpc, session_id, info)
+    keyed = previews_contract.PreviewApply(**ref(session_id, shown).model_dump(), idempotency_key="apply-01")
+    first = await rpc.call(previews_contract.PREVIEW_APPLY, keyed)
+    again = await rpc.call(previews_contract.PREVIEW_APPLY, keyed)
+    assert again.current.number == first.current.number == 2
+    stored = await rpc.call(contract.GET, contract.ImageRef(session_id=session_id, image_id=info.id))
+    assert [v.number for v in stored.versions] == [1, 2]
+
+
 async def test_a_stale_preview_is_refused_and_a_gone_version_is_not_found(
     rpc: RpcClient, session_id: UUID
 ) -> None:
