@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -11,51 +10,19 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
-from image_service.__main__ import STORAGE as IMAGE_STORAGE
-from image_service.handlers import register as register_images
 from image_service.imaging import metadata
 from image_service.preview_repo import PreviewRepo
 from image_service.previews import PREVIEW_TTL_SECONDS
-from image_service.settings import ImageSettings
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import previews as previews_contract
 from imagetools_common.contracts import session
-from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import Conflict, NotFound
 from imagetools_common.rpc import RpcClient
 from imagetools_common.testing import media
-from imagetools_common.testing.services import running, settings_for
-from session_service.__main__ import STORAGE as SESSION_STORAGE
-from session_service.handlers import register as register_sessions
-from session_service.settings import SessionSettings
 
 WEB = contract.CompressOp(preset="web")
 # Many encodes (three formats, shrink rounds): long enough to be stopped part-way.
 SLOW = contract.CompressOp(settings=contract.CompressionSettings(format="auto", target_kb=4, quality=95))
-
-
-@pytest.fixture
-async def rpc(base_env: dict[str, str], nc: NATS) -> AsyncIterator[RpcClient]:
-    images = settings_for(ImageSettings, base_env, undo_stack_limit=2)
-    async with (
-        running(
-            session.SERVICE,
-            settings_for(SessionSettings, base_env),
-            register_sessions,
-            storage=SESSION_STORAGE,
-        ),
-        running(contract.SERVICE, images, register_images, storage=IMAGE_STORAGE),
-    ):
-        yield RpcClient(nc)
-
-
-async def new_session(rpc: RpcClient) -> UUID:
-    return (await rpc.call(session.CREATE, Empty())).session.id
-
-
-@pytest.fixture
-async def session_id(rpc: RpcClient) -> UUID:
-    return await new_session(rpc)
 
 
 async def upload(rpc: RpcClient, session_id: UUID, data: bytes | None = None) -> contract.ImageInfo:
@@ -157,11 +124,12 @@ async def test_a_stale_preview_is_refused_and_a_gone_version_is_not_found(
     assert [v.number for v in moved.versions] == [1, 3, 4]
 
 
-async def test_another_sessions_image_and_preview_are_not_found(rpc: RpcClient, session_id: UUID) -> None:
+async def test_another_sessions_image_and_preview_are_not_found(
+    rpc: RpcClient, session_id: UUID, stranger: UUID
+) -> None:
     """A stranger can neither preview an image nor read or apply its previews."""
     info = await upload(rpc, session_id)
     shown = await preview(rpc, session_id, info)
-    stranger = await new_session(rpc)
     with pytest.raises(NotFound):
         await preview(rpc, stranger, info)
     with pytest.raises(NotFound):

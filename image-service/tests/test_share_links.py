@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 import pytest
-from nats.aio.client import Client as NATS
 
-from image_service.__main__ import STORAGE as IMAGE_STORAGE
-from image_service.handlers import register as register_images
 from image_service.imaging import metadata
-from image_service.settings import ImageSettings
 from image_service.share_links import MAX_LIVE_LINKS, expiry
 from imagetools_common import tokens
 from imagetools_common.contracts import image as contract
 from imagetools_common.contracts import session
-from imagetools_common.contracts.base import Empty
 from imagetools_common.errors import NotFound, QuotaExceeded
 from imagetools_common.rpc import RpcClient
 from imagetools_common.testing import media
-from imagetools_common.testing.services import running, settings_for
-from session_service.__main__ import STORAGE as SESSION_STORAGE
-from session_service.handlers import register as register_sessions
-from session_service.settings import SessionSettings
 
 LATER = datetime.now(UTC) + timedelta(days=7)
-
-
-@pytest.fixture
-async def rpc(base_env: dict[str, str], nc: NATS) -> AsyncIterator[RpcClient]:
-    images = settings_for(ImageSettings, base_env, undo_stack_limit=2)
-    async with (
-        running(
-            session.SERVICE,
-            settings_for(SessionSettings, base_env),
-            register_sessions,
-            storage=SESSION_STORAGE,
-        ),
-        running(contract.SERVICE, images, register_images, storage=IMAGE_STORAGE),
-    ):
-        yield RpcClient(nc)
-
-
-async def new_session(rpc: RpcClient) -> UUID:
-    return (await rpc.call(session.CREATE, Empty())).session.id
-
-
-@pytest.fixture
-async def session_id(rpc: RpcClient) -> UUID:
-    return await new_session(rpc)
 
 
 async def upload(rpc: RpcClient, session_id: UUID, data: bytes | None = None) -> contract.ImageInfo:
@@ -151,12 +117,11 @@ async def test_revoked_expired_and_unknown_tokens_are_the_same_not_found(
 
 
 async def test_another_sessions_image_cannot_be_shared_listed_or_revoked(
-    rpc: RpcClient, session_id: UUID
+    rpc: RpcClient, session_id: UUID, stranger: UUID
 ) -> None:
     """A session sees only its own images' links: anything else is a 404, and changes nothing."""
     info = await upload(rpc, session_id)
     created = await share(rpc, session_id, info.id)
-    stranger = await new_session(rpc)
     with pytest.raises(NotFound):
         await share(rpc, stranger, info.id)
     with pytest.raises(NotFound):
