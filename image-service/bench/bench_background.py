@@ -25,9 +25,9 @@ from pathlib import Path
 
 import aiohttp
 
-from imagetools_common.embedded import find_project_file, free_port
 from imagetools_common.stack import Stack
 from imagetools_common.testing import media
+from imagetools_common.testing.load import bench_stack
 
 CSRF = {"X-Requested-With": "ImageTools"}
 MODEL_FILE = "isnet-medium.onnx"
@@ -131,16 +131,7 @@ async def main() -> int:
             path = Path(root) / f"{label.replace(' ', '')}.jpg"
             path.write_bytes(media.jpeg(media.photo(width, height, grain=0.25), quality=90))
             photos[label] = path
-        stack = Stack(
-            var_dir=Path(root) / "var",
-            log_dir=Path(root) / "logs",
-            env={
-                "SERVER_PORT": str(free_port()),
-                "WEB_DIST_DIR": str(find_project_file("web/dist")),
-                "LOG_LEVEL": "WARNING",
-                "MODELS_DIR": str(models),
-            },
-        )
+        stack = bench_stack(Path(root), MODELS_DIR=str(models))
         started = time.perf_counter()
         await stack.start()
         ready = time.perf_counter() - started

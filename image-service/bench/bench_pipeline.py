@@ -26,10 +26,9 @@ from pathlib import Path
 import aiohttp
 
 from image_service.imaging import compress as compression
-from imagetools_common.embedded import find_project_file, free_port
 from imagetools_common.stack import Stack
 from imagetools_common.testing import media
-from imagetools_common.testing.load import GENEROUS_LIMITS
+from imagetools_common.testing.load import bench_stack
 
 PHOTOS = 5
 RUNS = 5
@@ -128,16 +127,7 @@ async def main() -> int:
     print(f"Making {PHOTOS} phone-like 12 MP photos…", file=sys.stderr)
     photos = [media.jpeg(media.photo(4000, 3000, seed=s, grain=0.25), quality=90) for s in range(PHOTOS)]
     with tempfile.TemporaryDirectory(prefix="imagetools-bench-") as root:
-        stack = Stack(
-            var_dir=Path(root) / "var",
-            log_dir=Path(root) / "logs",
-            env={
-                "SERVER_PORT": str(free_port()),
-                "WEB_DIST_DIR": str(find_project_file("web/dist")),
-                "LOG_LEVEL": "WARNING",
-                **GENEROUS_LIMITS,
-            },
-        )
+        stack = bench_stack(Path(root))
         await stack.start()
         try:
             print("\n== Compression through the stack ==")

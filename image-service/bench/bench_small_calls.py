@@ -23,10 +23,8 @@ from pathlib import Path
 
 import aiohttp
 
-from imagetools_common.embedded import find_project_file, free_port
-from imagetools_common.stack import Stack
 from imagetools_common.testing import media
-from imagetools_common.testing.load import GENEROUS_LIMITS
+from imagetools_common.testing.load import bench_stack
 
 SECONDS = 10
 CONNECTIONS = 32
@@ -114,16 +112,7 @@ async def main() -> int:
         print("\n== Small calls ==\nnot measured: wrk is not installed (Debian: apt-get install wrk)")
         return 0
     with tempfile.TemporaryDirectory(prefix="imagetools-bench-") as root:
-        stack = Stack(
-            var_dir=Path(root) / "var",
-            log_dir=Path(root) / "logs",
-            env={
-                "SERVER_PORT": str(free_port()),
-                "WEB_DIST_DIR": str(find_project_file("web/dist")),
-                "LOG_LEVEL": "WARNING",
-                **GENEROUS_LIMITS,
-            },
-        )
+        stack = bench_stack(Path(root))
         await stack.start()
         try:
             print("\n== Small calls ==")

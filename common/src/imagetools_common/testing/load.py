@@ -18,10 +18,13 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from imagetools_common.embedded import find_project_file, free_port
+from imagetools_common.stack import Stack
 from imagetools_common.testing import media
 
 UNSAFE = {"X-Requested-With": "ImageTools"}
@@ -38,6 +41,24 @@ GENEROUS_LIMITS = {
     "RATE_LIMIT_NEW_SESSIONS": "1000000",
     "RATE_LIMIT_ADDRESS_FACTOR": "10000",
 }
+
+
+def bench_stack(root: Path, **env: str) -> Stack:
+    """The topology as processes under ``root`` as the benchmarks run it: the built web app, quiet
+    logs and generous limits; ``env`` adds to or overrides that."""
+    return Stack(
+        var_dir=root / "var",
+        log_dir=root / "logs",
+        env={
+            "SERVER_PORT": str(free_port()),
+            "WEB_DIST_DIR": str(find_project_file("web/dist")),
+            "LOG_LEVEL": "WARNING",
+            **GENEROUS_LIMITS,
+            **env,
+        },
+    )
+
+
 # How often one change is sent (same key) before the user gives up on it, and the pause cap.
 ATTEMPTS = 30
 MOST_PAUSE = 2.0
