@@ -4,5 +4,6 @@ import './styles/tokens.css'
 import './styles/base.css'
 import './styles/forms.css'
 import './styles/spinner.css'
+import './styles/picture.css'
 
 createApp(App).mount('#app')

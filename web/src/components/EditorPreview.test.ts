@@ -64,8 +64,8 @@ describe('EditorPreview', () => {
     const w = await show(image({ width: 400, height: 200 }, {}))
     // A rotation: the new version's picture has not loaded yet.
     await w.setProps({ image: image({ number: 2, width: 200, height: 400 }, { content_url: `${BROKEN}3`, thumbnail_url: BROKEN }) })
-    expect(w.get('.frame').attributes('style')).toContain('--ar: 2')
+    expect(w.get('.picture-frame').attributes('style')).toContain('--ar: 2')
     await w.setProps({ exact: true })
-    expect(w.get('.frame').attributes('style')).toContain('--ar: 0.5')
+    expect(w.get('.picture-frame').attributes('style')).toContain('--ar: 0.5')
   })
 })
