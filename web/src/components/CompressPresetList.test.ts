@@ -4,35 +4,13 @@ import { describe, expect, it } from 'vitest'
 import type { Preset, PreviewView } from '../api/types'
 import type { Estimate } from '../composables/usePreviews'
 import { DEFAULT_SETTINGS } from '../lib/compression'
+import { previewFixture } from '../test/fixtures'
 import CompressPresetList from './CompressPresetList.vue'
 
 const preset = (id: string): Preset => ({ id, name: id, settings: DEFAULT_SETTINGS, system: true, overridden: false })
 
 function done(bytes: number, extra: Partial<PreviewView> = {}): Estimate {
-  return {
-    state: 'done',
-    preview: {
-      id: `p-${bytes}`,
-      image_id: 'img-1',
-      based_on: 3,
-      preset: null,
-      settings: DEFAULT_SETTINGS,
-      format: 'jpeg',
-      width: 800,
-      height: 600,
-      bytes,
-      quality: 80,
-      target_met: true,
-      fitted_width: 800,
-      fitted_height: 600,
-      jpeg_quality: 80,
-      shrunk_for_target: false,
-      low_quality_for_target: false,
-      expires_at: '2026-12-05T08:00:00Z',
-      content_url: '/api/v1/images/img-1/previews/p/content',
-      ...extra,
-    },
-  }
+  return { state: 'done', preview: previewFixture(`p-${bytes}`, bytes, { based_on: 3, ...extra }) }
 }
 
 describe('CompressPresetList', () => {

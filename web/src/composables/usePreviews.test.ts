@@ -3,7 +3,7 @@ import { effectScope, nextTick, shallowRef } from 'vue'
 import type { ImagesApi } from '../api/images'
 import type { CompressRequest, Preset, PreviewView } from '../api/types'
 import { DEFAULT_SETTINGS } from '../lib/compression'
-import { imageFixture } from '../test/fixtures'
+import { imageFixture, previewFixture } from '../test/fixtures'
 import { LIVE_DELAY_MS, usePreviews } from './usePreviews'
 
 const PRESETS: Preset[] = ['email', 'web'].map((id) => ({
@@ -20,28 +20,7 @@ interface Call {
   resolve: (preview: PreviewView) => void
 }
 
-function preview(id: string, bytes: number): PreviewView {
-  return {
-    id,
-    image_id: 'img-1',
-    based_on: 1,
-    preset: null,
-    settings: DEFAULT_SETTINGS,
-    format: 'jpeg',
-    width: 800,
-    height: 600,
-    bytes,
-    quality: 80,
-    target_met: true,
-    fitted_width: 800,
-    fitted_height: 600,
-    jpeg_quality: 80,
-    shrunk_for_target: false,
-    low_quality_for_target: false,
-    expires_at: '2026-12-05T08:00:00Z',
-    content_url: `/api/v1/images/img-1/previews/${id}/content`,
-  }
-}
+const preview = (id: string, bytes: number): PreviewView => previewFixture(id, bytes)
 
 /** A server the test answers by hand, one call at a time. */
 function fakeServer() {

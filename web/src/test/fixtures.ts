@@ -1,4 +1,5 @@
-import type { ImageView, OpenRouterStatus, VersionView } from '../api/types'
+import type { ImageView, OpenRouterStatus, PreviewView, VersionView } from '../api/types'
+import { DEFAULT_SETTINGS } from '../lib/compression'
 
 /** A version as the API returns it, with overrides. */
 export function versionFixture(extra: Partial<VersionView> = {}): VersionView {
@@ -73,4 +74,29 @@ export const connectedStatus: OpenRouterStatus = {
   usage: 2.75,
   key_hash: KEY_HASH,
   revoke_url: `https://openrouter.ai/keys/${KEY_HASH}`,
+}
+
+/** A compression preview as the API returns it (an 800×600 JPEG of ``bytes``), with overrides. */
+export function previewFixture(id: string, bytes: number, extra: Partial<PreviewView> = {}): PreviewView {
+  return {
+    id,
+    image_id: 'img-1',
+    based_on: 1,
+    preset: null,
+    settings: DEFAULT_SETTINGS,
+    format: 'jpeg',
+    width: 800,
+    height: 600,
+    bytes,
+    quality: 80,
+    target_met: true,
+    fitted_width: 800,
+    fitted_height: 600,
+    jpeg_quality: 80,
+    shrunk_for_target: false,
+    low_quality_for_target: false,
+    expires_at: '2026-12-05T08:00:00Z',
+    content_url: `/api/v1/images/img-1/previews/${id}/content`,
+    ...extra,
+  }
 }
