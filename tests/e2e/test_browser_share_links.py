@@ -47,10 +47,13 @@ async def make_link(owner: Page, expiry: str = "1 hour") -> str:
     dialog = owner.get_by_test_id("share-link-dialog")
     if not await dialog.is_visible():
         await owner.get_by_test_id("editor").get_by_test_id("share-link-open").first.click()
+    url = dialog.get_by_test_id("share-link-url")
+    previous = await url.input_value() if await url.is_visible() else None
     await dialog.get_by_role("radio", name=expiry, exact=True).check()
     await dialog.get_by_test_id("share-link-create").click()
-    url = dialog.get_by_test_id("share-link-url")
     await expect(url).to_be_visible()
+    if previous is not None:  # the new address replaces the one made before
+        await expect(url).not_to_have_value(previous)
     return await url.input_value()
 
 
