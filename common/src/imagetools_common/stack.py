@@ -36,7 +36,7 @@ from imagetools_common.embedded import (
 )
 from imagetools_common.logs import configure_logging, get_logger
 from imagetools_common.rpc import connect, ping_all
-from imagetools_common.settings import dev_secret
+from imagetools_common.settings import MIN_SECRET_LENGTH, dev_secret
 
 log = get_logger("imagetools.stack")
 
@@ -253,6 +253,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the ImageTools stack as local processes")
     parser.add_argument("--var-dir", type=Path, default=Path("var"), help="development state (default: var)")
     parser.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N")
+    # The all-in-one container: a secret generated into the data volume would sit beside the
+    # OpenRouter keys it decrypts, so any copy of the volume would hold both.
+    parser.add_argument(
+        "--require-secret",
+        action="store_true",
+        help="refuse to start without SESSION_SECRET_KEY instead of generating one under --var-dir",
+    )
     args = parser.parse_args(argv)
     # The same sources the services read: the environment wins over an optional .env.
     config = {
@@ -266,8 +273,14 @@ def main(argv: list[str] | None = None) -> None:
         "SERVER_PORT",
         "OPENROUTER_APP_URL",
         "OPENROUTER_FAKE",
+        "SESSION_SECRET_KEY",
     )
     env = {k: config[k] for k in passed if k in config}
+    if args.require_secret and len(env.get("SESSION_SECRET_KEY", "")) < MIN_SECRET_LENGTH:
+        raise SystemExit(
+            f"SESSION_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters"
+            " (generate one with: openssl rand -base64 48)"
+        )
     stack = Stack(var_dir=args.var_dir.resolve(), env=env, replicas=_parse_replicas(args.replicas))
     raise SystemExit(asyncio.run(_run(stack)))
 
