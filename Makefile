@@ -95,8 +95,9 @@ lint: install api-check ## ruff, mypy, and the API contract check
 	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src image-service/bench
 
 .PHONY: test
-test: lint test-web web models ## Lint, then every test (web unit tests, each service, end to end)
+test: lint test-web web models ## Lint, then every test (web unit tests, each service, end to end, containers)
 	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+	$(MAKE) test-containers
 
 .PHONY: test-web
 test-web: web/node_modules/.installed ## The web app's unit tests (vitest)
@@ -113,6 +114,14 @@ test-image-service: install models ## image-service alone
 	$(PY) -m pytest image-service/tests $(PYTEST_ARGS)
 test-oauth-service: install ## oauth-service alone
 	$(PY) -m pytest oauth-service/tests $(PYTEST_ARGS)
+
+# Root only: installs Debian's docker.io if absent and runs its own engine under a temporary
+# directory, builds stand-ins for the base images (no registry is reachable) and the project's
+# images, then removes all of it again (tests/containers/engine.sh). Under CI=true a missing
+# engine fails the run; elsewhere it skips with the reason. -s prints each phase's time.
+.PHONY: test-containers
+test-containers: install ## The images, docker-compose.yml and the all-in-one image in a real Docker engine (root)
+	IMAGETOOLS_CONTAINERS=1 $(PY) -m pytest tests/containers -s --timeout=1800 $(PYTEST_ARGS)
 
 .PHONY: test-e2e
 test-e2e: install web models ## The whole stack as processes, and the web app in headless Chromium

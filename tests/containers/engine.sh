@@ -96,6 +96,8 @@ base_image() {
         rm -rf "$rootfs"
         debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" http://deb.debian.org/debian \
             >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 5; }
+        # The downloaded packages and indexes are not part of a base image.
+        rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
         tar -C "$rootfs" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
         rm -rf "$rootfs"
     fi
