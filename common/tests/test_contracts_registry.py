@@ -19,3 +19,10 @@ def test_an_operation_is_served_only_by_its_own_endpoint() -> None:
     assert registry.route(removal).cancellable and not registry.route(rotate).cancellable
     assert registry.serves(image.REMOVE_BACKGROUND, removal) and not registry.serves(image.APPLY, removal)
     assert registry.serves(image.APPLY, rotate) and not registry.serves(image.REMOVE_BACKGROUND, rotate)
+
+
+def test_a_brush_runs_on_its_own_endpoint() -> None:
+    """The brush is pixel work on a cut-out's mask: its own endpoint, not the model queue nor plain pixels."""
+    op = image.BrushOp(version=2, strokes=[image.BrushStroke(mode="erase", radius=0.1, points=[(0.5, 0.5)])])
+    assert registry.serves(image.BRUSH, op) and not registry.route(op).cancellable
+    assert not registry.serves(image.APPLY, op) and not registry.serves(image.REMOVE_BACKGROUND, op)

@@ -10,6 +10,8 @@ from PIL import Image
 
 from image_service.background.service import BackgroundRemoval
 from image_service.batches import Batches
+from image_service.brush.repo import BrushRepo
+from image_service.brush.service import Brush
 from image_service.images import Images
 from image_service.preview_repo import PreviewRepo
 from image_service.previews import Previews, sweep_forever
@@ -127,6 +129,8 @@ async def register(runtime: Runtime[ImageSettings]) -> None:
         announcing(session_changed, routed(contract.REMOVE_BACKGROUND, background.apply)),
     )
     service.on(contract.CANCEL, background.on_cancel)
+    brush = Brush(repo, BrushRepo(runtime.pool), images)
+    service.add(contract.BRUSH, announcing(session_changed, routed(contract.BRUSH, brush.apply)))
     service.add_stream(batch_contract.BATCH, batches.run)
     service.add(contract.BACKGROUND_MODELS, background.models)
     service.add(contract.MASK, background.mask)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,8 +22,14 @@ class NewVersion:
     compression: dict[str, Any] | None = None
     mask: bytes | None = None
     """Background removal: the mask (greyscale PNG) stored beside the version, in the same transaction."""
+    mask_source: int | None = None
+    """With a mask: the version whose pixels it cut out (what the brush re-composes from)."""
     has_location: bool = False
     """The bytes hold a location (set from the bytes themselves, see versions.private)."""
+
+    def cut_from(self, number: int) -> NewVersion:
+        """This cut-out recording the version its pixels came from (in its params and beside its mask)."""
+        return replace(self, params=self.params | {"source_version": number}, mask_source=number)
 
 
 @dataclass(frozen=True)

@@ -114,10 +114,11 @@ class ImageRepo:
         )
         if version.mask is not None:
             await conn.execute(
-                "INSERT INTO images.masks (image_id, number, data) VALUES ($1, $2, $3)",
+                "INSERT INTO images.masks (image_id, number, data, source) VALUES ($1, $2, $3, $4)",
                 image_id,
                 number,
                 version.mask,
+                version.mask_source,
             )
 
     # Reading -----------------------------------------------------------------------------------
@@ -259,11 +260,17 @@ class ImageRepo:
                 image_id,
                 number,
             )
-            # The original (1) is always kept; beyond it only the newest `keep` edits.
+            # The original (1) is always kept; beyond it only the newest `keep` edits, and the
+            # versions a kept cut-out was cut from (the brush re-composes from their pixels).
             await conn.execute(
-                """DELETE FROM images.versions WHERE image_id = $1 AND number <> 1 AND number NOT IN (
+                """WITH kept AS (
                        SELECT number FROM images.versions WHERE image_id = $1 AND number <> 1
-                       ORDER BY number DESC LIMIT $2)""",
+                       ORDER BY number DESC LIMIT $2)
+                   DELETE FROM images.versions WHERE image_id = $1 AND number <> 1
+                       AND number NOT IN (SELECT number FROM kept)
+                       AND number NOT IN (
+                           SELECT source FROM images.masks WHERE image_id = $1 AND source IS NOT NULL
+                               AND (number = 1 OR number IN (SELECT number FROM kept)))""",
                 image_id,
                 keep,
             )

@@ -38,6 +38,8 @@ from imagetools_common.contracts.operations import (
     MODEL_ID,
     Background,
     BlurBackground,
+    BrushOp,
+    BrushStroke,
     ColourBackground,
     CompressFormat,
     CompressionSettings,
@@ -88,6 +90,8 @@ __all__ = [
     "MODEL_ID",
     "Background",
     "BlurBackground",
+    "BrushOp",
+    "BrushStroke",
     "ColourBackground",
     "CompressFormat",
     "CompressOp",
@@ -384,6 +388,8 @@ REMOVE_BACKGROUND = Endpoint(
     timeout=MAX_BACKGROUND_SECONDS + 15.0,
     heartbeat=True,
 )
+# The erase/restore brush: a re-composition from the stored mask and the pixels it was cut from.
+BRUSH = Endpoint(SERVICE, "brush", ApplyRequest, ImageInfo, timeout=60.0, heartbeat=True)
 UNDO = Endpoint(SERVICE, "undo", HistoryStep, ImageInfo, heartbeat=True)
 REDO = Endpoint(SERVICE, "redo", HistoryStep, ImageInfo, heartbeat=True)
 REVERT = Endpoint(SERVICE, "revert", RevertRequest, ImageInfo, heartbeat=True)

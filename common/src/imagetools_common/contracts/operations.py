@@ -176,7 +176,57 @@ class RemoveBackgroundOp(WireModel):
         return "webp" if self.background.kind == "transparent" else "jpeg"
 
 
+# The erase/restore brush ---------------------------------------------------------------------
+
+# One save holds at most this much painting: a person's touch-up, not a drawing program's file
+# (the client asks to save before more); 10 000 points stay far inside the 256 KiB JSON limit.
+BRUSH_MAX_STROKES = 100
+BRUSH_MAX_POINTS_PER_STROKE = 1000
+BRUSH_MAX_POINTS = 10_000
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class BrushStroke(WireModel):
+    """One stroke, resolution-independent: the same path paints any size of the picture alike."""
+
+    mode: Literal["erase", "restore"] = Field(description="erase: make transparent; restore: bring back")
+    radius: float = Field(gt=0, le=0.5, description="Brush radius as a fraction of the picture's longer side")
+    points: list[tuple[Fraction, Fraction]] = Field(
+        min_length=1,
+        max_length=BRUSH_MAX_POINTS_PER_STROKE,
+        description="The path as [x, y] pairs, 0..1 of the width and height from the top left",
+    )
+
+
+class BrushOp(WireModel):
+    type: Literal["brush"] = "brush"
+    version: int = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="The version painted on: no longer current is 409, nothing changed",
+    )
+    strokes: list[BrushStroke] = Field(
+        min_length=1, max_length=BRUSH_MAX_STROKES, description="Applied in order on that version's mask"
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> BrushOp:
+        total = sum(len(stroke.points) for stroke in self.strokes)
+        if total > BRUSH_MAX_POINTS:
+            raise ValueError(f"strokes: {total} points in all; at most {BRUSH_MAX_POINTS} per save")
+        return self
+
+
 Operation = Annotated[
-    CompressOp | ResizeOp | RotateOp | FlipOp | CropOp | ConvertOp | StripMetadataOp | RemoveBackgroundOp,
+    CompressOp
+    | ResizeOp
+    | RotateOp
+    | FlipOp
+    | CropOp
+    | ConvertOp
+    | StripMetadataOp
+    | RemoveBackgroundOp
+    | BrushOp,
     Field(discriminator="type"),
 ]

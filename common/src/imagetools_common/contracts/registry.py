@@ -31,6 +31,8 @@ class OperationRoute:
 PIXELS = OperationRoute(image.APPLY)
 # A model run: one at a time per replica behind a queue, minutes at worst, stopped when abandoned.
 MODEL_RUN = OperationRoute(image.REMOVE_BACKGROUND, cancellable=True)
+# Pixel work on a cut-out's mask and the pixels it was cut from (image_service.brush).
+BRUSH = OperationRoute(image.BRUSH)
 
 # One line per member of ``operations.Operation`` (common/tests/test_contracts_registry.py checks it).
 ROUTES: dict[type[WireModel], OperationRoute] = {
@@ -42,6 +44,7 @@ ROUTES: dict[type[WireModel], OperationRoute] = {
     operations.ConvertOp: PIXELS,
     operations.StripMetadataOp: PIXELS,
     operations.RemoveBackgroundOp: MODEL_RUN,
+    operations.BrushOp: BRUSH,
 }
 
 

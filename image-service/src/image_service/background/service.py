@@ -205,7 +205,8 @@ class BackgroundRemoval:
             raise Conflict("the operation was cancelled; nothing was changed")
         log.info("background removed", model=model.spec.id, seconds=round(time.perf_counter() - started, 2))
         return await self._store(
-            request.session_id, request.image_id, based_on=record.current_version, version=version,
+            request.session_id, request.image_id, based_on=record.current_version,
+            version=version.cut_from(record.current_version),
             once=once, remedy="choose webp or make the image smaller first",
         )  # fmt: skip
 

@@ -153,6 +153,11 @@ def _remove_background(op: contract.RemoveBackgroundOp, w: int, h: int, fmt: str
     return Output(*fit_dimensions(w, h, op.max_edge, op.max_edge), op.output_format, "format")
 
 
+def _brush(op: contract.BrushOp, w: int, h: int, fmt: str, _: Any) -> Output:
+    # Re-composed at the painted version's own size and in its format.
+    return Output(w, h, fmt)
+
+
 PLANNERS: dict[type, _Planner] = {
     contract.CompressOp: _compress,
     contract.ResizeOp: _resize,
@@ -162,6 +167,7 @@ PLANNERS: dict[type, _Planner] = {
     contract.ConvertOp: _convert,
     contract.StripMetadataOp: _strip,
     contract.RemoveBackgroundOp: _remove_background,
+    contract.BrushOp: _brush,
 }
 
 
