@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from imagetools_common.embedded import find_project_file, free_port
+from imagetools_common.embedded import find_project_file
 from imagetools_common.testing import media
 from imagetools_common.testing.load import GENEROUS_LIMITS, UNSAFE, under_load
 
@@ -57,6 +57,12 @@ def guide_block(marker: str) -> str:
     match = re.search(rf"<!-- {re.escape(marker)} -->\s*```sh\n(.*?)```", GUIDE.read_text(), re.DOTALL)
     assert match, f"docs/DEPLOYMENT.md has no block marked {marker}"
     return match.group(1)
+
+
+def section_block(heading: str, containing: str) -> str:
+    """The first shell block under a heading of docs/DEPLOYMENT.md that contains ``containing``."""
+    section = GUIDE.read_text().split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return next(b for b in re.findall(r"```sh\n(.*?)```", section, re.DOTALL) if containing in b)
 
 
 @dataclass
@@ -225,6 +231,76 @@ def test_images_carry_the_compiled_kernels_and_are_measured(engine: Engine, imag
     assert images["image-service"] > images["gateway"]  # only image-service carries the model
 
 
+def test_all_in_one_with_the_guides_commands(engine: Engine, images: dict[str, int]) -> None:
+    """One container, run, stopped, backed up and restored with docs/DEPLOYMENT.md's commands: it
+    refuses to start without SESSION_SECRET_KEY; healthy; upload → compress; `docker stop` stops the
+    services before the databases; after a restart, and after a restore into a new volume, the
+    session's images are there. (Runs before the compose stack, which publishes the same port.)"""
+    refused = engine.run("docker", "run", "--rm", "imagetools", check=False, stderr=subprocess.STDOUT)
+    assert "SESSION_SECRET_KEY must be set" in refused, refused
+    # The guide's lines: the image is built already, and /health is polled below instead of curl.
+    run = "\n".join(
+        line for line in section_block("One container", "docker run -d").replace("\\\n", "").splitlines()
+        if not line.startswith(("docker build", "curl"))
+    )  # fmt: skip
+
+    async def healthy() -> bool:
+        return (await health()).get("status") == "healthy"
+
+    def start(phase: str, script: str) -> None:
+        with timed(phase):
+            engine.sh(script)
+            asyncio.run(wait_for(healthy, phase))
+
+    async def work() -> tuple[dict[str, str], str]:
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(base_url=GATEWAY, cookie_jar=jar) as http:
+            form = aiohttp.FormData()
+            photo = media.jpeg(media.photo(1200, 900, seed=5))
+            form.add_field("file", photo, filename="a.jpg", content_type="image/jpeg")
+            async with http.post("/api/v1/images", data=form, headers=UNSAFE) as r:
+                assert r.status == 201, await r.text()
+                image_id = (await r.json())["images"][0]["id"]
+            compress = {"type": "compress", "settings": {"quality": 50, "format": "jpeg"}}
+            async with http.post(f"/api/v1/images/{image_id}/operations", json=compress, headers=UNSAFE) as r:
+                assert r.status == 200, await r.text()
+            return {c.key: c.value for c in jar}, image_id
+
+    def operations(cookies: dict[str, str], image_id: str) -> list[str]:
+        async def get() -> dict[str, Any]:
+            async with (
+                aiohttp.ClientSession(base_url=GATEWAY, cookies=cookies) as http,
+                http.get(f"/api/v1/images/{image_id}") as r,
+            ):
+                assert r.status == 200, await r.text()
+                return dict(await r.json())
+
+        return [v["operation"] for v in asyncio.run(get())["versions"]]
+
+    try:
+        start("all-in-one: docker run to /health 200", run)
+        cookies, image_id = asyncio.run(work())
+        with timed("all-in-one: docker stop"):
+            engine.docker("stop", "imagetools")
+        assert engine.docker("inspect", "-f", "{{.State.ExitCode}}", "imagetools").strip() == "0"
+        logs = engine.run("docker", "logs", "imagetools", stderr=subprocess.STDOUT)
+        events = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+        stopped = [e.get("process") for e in events if e.get("event") == "stopped"]
+        assert stopped[:1] == ["gateway"] and set(stopped) >= set(TARGETS), logs[-3000:]
+        start("all-in-one: docker start to /health 200", "docker start imagetools")
+        assert operations(cookies, image_id) == ["upload", "compress"]
+        start("all-in-one: backup (guide's commands)", guide_block("backup:all-in-one"))
+        FIGURES["all-in-one volume tar bytes"] = (engine.project / "imagetools-data.tar").stat().st_size
+        start(
+            "all-in-one: restore into a new volume (guide's commands)",
+            guide_block("restore:all-in-one") + run,
+        )
+        assert operations(cookies, image_id) == ["upload", "compress"]
+    finally:
+        engine.docker("rm", "-f", "imagetools", check=False)
+        engine.docker("volume", "rm", "imagetools-data", check=False)
+
+
 def test_stack_reports_three_replicas_and_serves_edits(stack: Engine) -> None:
     """Through the published port: /health counts 3 replicas; upload → compress → download; a cut-out."""
 
@@ -385,75 +461,3 @@ def test_backup_wipe_restore_with_the_guides_commands(stack: Engine) -> None:
 
         asyncio.run(wait_for(served, "the stack answering after the restore"))
     assert asyncio.run(fetch(cookies, image_id)) == (200, content)
-
-
-def test_all_in_one_keeps_a_session_across_a_restart(engine: Engine, images: dict[str, int]) -> None:
-    """One container: refuses to start without SESSION_SECRET_KEY; healthy; upload → compress; a
-    graceful `docker stop` (services before the databases); started again on the same volume, the
-    session's images are there."""
-    refused = engine.run("docker", "run", "--rm", "imagetools", check=False, stderr=subprocess.STDOUT)
-    assert "SESSION_SECRET_KEY must be set" in refused, refused
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    name, volume = "imagetools-aio", "imagetools-aio-data"
-    engine.docker(
-        "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8081", "-v", f"{volume}:/data",
-        "-e", f"SESSION_SECRET_KEY={SECRET}", "-e", f"OPENROUTER_APP_URL=http://localhost:{port}",
-        "--stop-timeout", "60", "imagetools",
-    )  # fmt: skip
-    try:
-
-        async def healthy() -> bool:
-            return (await health(base)).get("status") == "healthy"
-
-        FIGURES["all-in-one start to /health 200 (s)"] = round(
-            asyncio.run(wait_for(healthy, "all-in-one /health")), 1
-        )
-
-        async def work() -> tuple[dict[str, str], str]:
-            jar = aiohttp.CookieJar(unsafe=True)
-            async with aiohttp.ClientSession(base_url=base, cookie_jar=jar) as http:
-                form = aiohttp.FormData()
-                form.add_field(
-                    "file",
-                    media.jpeg(media.photo(1200, 900, seed=5)),
-                    filename="a.jpg",
-                    content_type="image/jpeg",
-                )
-                async with http.post("/api/v1/images", data=form, headers=UNSAFE) as r:
-                    assert r.status == 201, await r.text()
-                    image_id = (await r.json())["images"][0]["id"]
-                compress = {"type": "compress", "settings": {"quality": 50, "format": "jpeg"}}
-                async with http.post(
-                    f"/api/v1/images/{image_id}/operations", json=compress, headers=UNSAFE
-                ) as r:
-                    assert r.status == 200, await r.text()
-                return {c.key: c.value for c in jar}, image_id
-
-        cookies, image_id = asyncio.run(work())
-        with timed("all-in-one docker stop"):
-            engine.docker("stop", name)
-        assert engine.docker("inspect", "-f", "{{.State.ExitCode}}", name).strip() == "0"
-        logs = engine.run("docker", "logs", name, stderr=subprocess.STDOUT)
-        stops = [
-            json.loads(line) for line in logs.splitlines() if line.startswith("{") and '"stopped"' in line
-        ]
-        order = [s.get("process") for s in stops if s.get("event") == "stopped"]
-        assert order[:1] == ["gateway"] and set(order) >= set(TARGETS), logs[-3000:]
-        with timed("all-in-one restart to /health 200"):
-            engine.docker("start", name)
-            asyncio.run(wait_for(healthy, "all-in-one /health after a restart"))
-
-        async def still_there() -> dict[str, Any]:
-            async with (
-                aiohttp.ClientSession(base_url=base, cookies=cookies) as http,
-                http.get(f"/api/v1/images/{image_id}") as r,
-            ):
-                assert r.status == 200, await r.text()
-                return dict(await r.json())
-
-        stored = asyncio.run(still_there())
-        assert [v["operation"] for v in stored["versions"]] == ["upload", "compress"]
-    finally:
-        engine.docker("rm", "-f", name, check=False)
-        engine.docker("volume", "rm", volume, check=False)
