@@ -309,7 +309,7 @@ export interface paths {
         put?: never;
         /**
          * Apply an operation
-         * @description compress, resize, rotate, flip, crop, convert, strip_metadata or remove_background; the result is a new version that undo can take back. remove_background: 429 with Retry-After when this replica's queue is full, 503 when no model is loaded, 504 past BG_TIMEOUT_SECONDS; if the browser aborts the request, no version is created.
+         * @description compress, resize, rotate, flip, crop, convert, strip_metadata, remove_background or brush; the result is a new version that undo can take back. remove_background: 429 with Retry-After when this replica's queue is full, 503 when no model is loaded, 504 past BG_TIMEOUT_SECONDS; if the browser aborts the request, no version is created. brush: strokes on the mask of a version made by remove_background or brush (422 on any other), 409 when `version` is no longer the current one.
          */
         post: operations["apply_operation"];
         delete?: never;
@@ -908,6 +908,49 @@ export interface components {
              * @description Gaussian blur radius of the original, in its pixels
              */
             radius: number;
+        };
+        /** BrushOp */
+        BrushOp: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "brush";
+            /**
+             * Version
+             * @description The version painted on: no longer current is 409, nothing changed
+             */
+            version: number;
+            /**
+             * Strokes
+             * @description Applied in order on that version's mask
+             */
+            strokes: components["schemas"]["BrushStroke"][];
+        };
+        /**
+         * BrushStroke
+         * @description One stroke, resolution-independent: the same path paints any size of the picture alike.
+         */
+        BrushStroke: {
+            /**
+             * Mode
+             * @description erase: make transparent; restore: bring back
+             * @enum {string}
+             */
+            mode: "erase" | "restore";
+            /**
+             * Radius
+             * @description Brush radius as a fraction of the picture's longer side
+             */
+            radius: number;
+            /**
+             * Points
+             * @description The path as [x, y] pairs, 0..1 of the width and height from the top left
+             */
+            points: [
+                number,
+                number
+            ][];
         };
         /** ChatBody */
         ChatBody: {
@@ -1644,7 +1687,7 @@ export interface components {
          * OperationBody
          * @description One of the operations, chosen by its ``type``.
          */
-        OperationBody: components["schemas"]["CompressOp"] | components["schemas"]["ResizeOp"] | components["schemas"]["RotateOp"] | components["schemas"]["FlipOp"] | components["schemas"]["CropOp"] | components["schemas"]["ConvertOp"] | components["schemas"]["StripMetadataOp"] | components["schemas"]["RemoveBackgroundOp"];
+        OperationBody: components["schemas"]["CompressOp"] | components["schemas"]["ResizeOp"] | components["schemas"]["RotateOp"] | components["schemas"]["FlipOp"] | components["schemas"]["CropOp"] | components["schemas"]["ConvertOp"] | components["schemas"]["StripMetadataOp"] | components["schemas"]["RemoveBackgroundOp"] | components["schemas"]["BrushOp"];
         /** Preset */
         Preset: {
             /**
@@ -1964,6 +2007,12 @@ export interface components {
              * @default null
              */
             models: string[] | null;
+            /**
+             * Engine
+             * @description image-service: the default model's inference engine and precision, e.g. openvino/f32
+             * @default null
+             */
+            engine: string | null;
             /**
              * Problems
              * @description Why an instance reports itself unhealthy

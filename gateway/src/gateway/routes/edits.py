@@ -44,10 +44,12 @@ ROUTES: tuple[ApiRoute, ...] = (
         response=ImageView,
         errors=(404, 409),
         idempotent=True,
-        description="compress, resize, rotate, flip, crop, convert, strip_metadata or remove_background; "
-        "the result is a new version that undo can take back. remove_background: 429 with Retry-After "
-        "when this replica's queue is full, 503 when no model is loaded, 504 past BG_TIMEOUT_SECONDS; "
-        "if the browser aborts the request, no version is created.",
+        description="compress, resize, rotate, flip, crop, convert, strip_metadata, remove_background or "
+        "brush; the result is a new version that undo can take back. remove_background: 429 with "
+        "Retry-After when this replica's queue is full, 503 when no model is loaded, 504 past "
+        "BG_TIMEOUT_SECONDS; if the browser aborts the request, no version is created. brush: strokes "
+        "on the mask of a version made by remove_background or brush (422 on any other), 409 when "
+        "`version` is no longer the current one.",
         limit=OPERATIONS,
     ),
     ApiRoute(
