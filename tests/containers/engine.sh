@@ -40,6 +40,9 @@ install_engine() {
 
 up() {
     [ "$(id -u)" = 0 ] || { say "needs root (dockerd, debootstrap)"; exit 3; }
+    if [ -f "$work/dockerd.pid.launched" ] && kill -0 "$(cat "$work/dockerd.pid.launched")" 2>/dev/null; then
+        say "dockerd already running on $DOCKER_HOST"; return
+    fi
     install_engine
     # What `down` restores: the forwarding switch dockerd turns on, the nftables tables it adds.
     cat /proc/sys/net/ipv4/ip_forward >"$work/ip_forward.before"

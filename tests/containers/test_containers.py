@@ -156,9 +156,12 @@ def engine() -> Iterator[Engine]:
         assert built.returncode == 0, built.stderr[-3000:]
         yield Engine(work=work, project=project, env=env)
     finally:
+        # IMAGETOOLS_CONTAINERS_WORKDIR (a developer iterating): keep that engine, its images and the
+        # debootstrap tarball for the next run; `engine.sh down DIR` removes them.
+        keep = bool(os.environ.get("IMAGETOOLS_CONTAINERS_WORKDIR"))
         with timed("clean-up: containers, volumes, daemon, host"):
-            stopped = _engine_script("down", work)
-        if not os.environ.get("IMAGETOOLS_CONTAINERS_WORKDIR"):
+            stopped = _engine_script("down", work) if not keep else subprocess.CompletedProcess([], 0, "", "")
+        if not keep:
             shutil.rmtree(work, ignore_errors=True)
         print("\n\ncontainer test phases (s):")
         for phase, seconds in TIMES.items():
