@@ -118,6 +118,11 @@ export type Operation =
   | Required<Op<'ConvertOp'>>
   | Required<Op<'StripMetadataOp'>>
   | RemoveBackgroundOperation
+  | BrushOperation
+
+/** Erase/restore strokes on the mask of a cut-out (normalised 0..1 paths); the result is a new version. */
+export type BrushOperation = Op<'BrushOp'>
+export type BrushStroke = Schemas['BrushStroke']
 
 // Background removal ------------------------------------------------------------------------------
 
