@@ -104,7 +104,9 @@ base_image() {
         tar -C "$rootfs" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
         rm -rf "$rootfs"
     fi
-    "$docker" import - imagetools-standin/bookworm:base <"$tarball" >/dev/null
+    # Imported again, the same tarball would be a new image, and every build after it would miss its cache.
+    "$docker" image inspect imagetools-standin/bookworm:base >/dev/null 2>&1 \
+        || "$docker" import - imagetools-standin/bookworm:base <"$tarball" >/dev/null
     context="$work/context/base"
     rm -rf "$context" && mkdir -p "$context/certs"
     # Only locally added certificates (the egress CA); the Debian bundle is in the image already.
