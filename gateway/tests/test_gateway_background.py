@@ -130,6 +130,8 @@ async def test_remove_background_models_mask_and_health(
         health = await (await client.get("/health")).json()
         assert health["status"] == "healthy"
         assert health["services"]["image-service"]["model"] == "isnet-medium"
+        # On this CPU kind: OpenVINO (bf16 only where the CPU has it); onnxruntime is the fallback.
+        assert health["services"]["image-service"]["engine"] in {"openvino/f32", "openvino/bf16"}
 
 
 @pytest.mark.parametrize(

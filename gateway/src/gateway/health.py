@@ -21,6 +21,10 @@ class ServiceHealth(BaseModel):
         None, description="image-service: the background-removal model loaded (default)"
     )
     models: list[str] | None = Field(None, description="image-service: every background-removal model loaded")
+    engine: str | None = Field(
+        None,
+        description="image-service: the default model's inference engine and precision, e.g. openvino/f32",
+    )
     problems: list[str] = Field(default_factory=list, description="Why an instance reports itself unhealthy")
 
 
@@ -53,6 +57,7 @@ def summarise(
             versions=sorted({i.version for i in instances}),
             model=next((i.metadata["model"] for i in instances if i.metadata.get("model")), None),
             models=models or None,
+            engine=next((i.metadata["engine"] for i in instances if i.metadata.get("engine")), None),
             problems=reported,
         )
         problems += [f"{spec.name}: {problem}" for problem in reported]

@@ -5,10 +5,13 @@ committed manifest (models.json, SHA-256, installed by ``make models``), or one 
 files (MD5 as rembg publishes them) that an operator copied in. A file is verified before it is
 loaded; a file that fails is reported (health, 503) and never loaded.
 
-Loading goes through rembg's session classes (they know each architecture's normalisation), with
-``download_models`` pinned to the local file so rembg can never reach for the network. Sessions
-are kept per process: replicas started in one process (the tests) share them, a replica process
-loads each model exactly once, at start-up, never per request.
+The manifest's ISNet runs on the engine chosen for this CPU (engines.py) with its own pre- and
+post-processing (isnet.py). Stock files go through rembg's session classes on onnxruntime (they
+know each architecture's normalisation; no quality gate has cleared them for another engine), with
+``download_models`` pinned to the local file so rembg can never reach for the network; rembg (and
+its ~5 s of imports) is only loaded when such a file is installed. Models are kept per process:
+replicas started in one process (the tests) share them, a replica process loads each model exactly
+once, at start-up, never per request.
 """
 
 from __future__ import annotations
@@ -24,15 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import onnxruntime as ort
 from PIL import Image
 
-# rembg (with scipy, scikit-image and pymatting's numba kernels) takes seconds to import: it is
-# imported with this module, before any event loop runs, never lazily from a worker thread.
-from rembg.sessions import sessions
-
+from image_service.background import engines, isnet
 from imagetools_common.logs import get_logger
 
 log = get_logger(__name__)
@@ -48,8 +47,9 @@ class ModelSpec:
     id: str
     label: str
     file: str
-    rembg_session: str
-    """The rembg session class (by its name) that knows this architecture's pre-processing."""
+    rembg_session: str | None
+    """The rembg session class (by its name) that knows this architecture's pre-processing; None
+    for the manifest's ISNet, which isnet.py runs on the chosen engine."""
     algorithm: str
     digest: str
 
@@ -57,8 +57,7 @@ class ModelSpec:
 def _manifest_models() -> list[ModelSpec]:
     manifest = json.loads((resources.files("image_service.background") / _MANIFEST).read_text())
     return [
-        ModelSpec(m["id"], m["label"], m["file"], "dis_custom", "sha256", m["sha256"])
-        for m in manifest["models"]
+        ModelSpec(m["id"], m["label"], m["file"], None, "sha256", m["sha256"]) for m in manifest["models"]
     ]
 
 
@@ -86,25 +85,33 @@ class ModelError(Exception):
     """A model file that cannot be used, with the reason an operator needs."""
 
 
+class Predictor(Protocol):
+    input_size: tuple[int, int]
+
+    def predict(self, image: Image.Image) -> Image.Image: ...
+
+
 @dataclass
 class LoadedModel:
-    """One warm inference session and what it costs on this machine."""
+    """One loaded model, the engine it runs on, and what it costs on this machine."""
 
     spec: ModelSpec
-    session: Any  # a rembg BaseSession
-    input_size: tuple[int, int]
-    warmup_seconds: float
+    predictor: Predictor
+    engine: str
+    """What /health and the bench report: engine and precision, e.g. ``openvino/bf16``."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     timing: Timing | None = None
-    """Set by the first calibration run; then updated by every real run (see ``Timing``)."""
+    """Set by the start-up run (the warm-up); then updated by every real run (see ``Timing``)."""
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.predictor.input_size
 
     def predict(self, image: Image.Image) -> Image.Image:
         """The model's mask (L) for an RGB image already at ``input_size``."""
-        # One inference per session at a time: onnxruntime already uses every intra-op thread.
+        # One inference per model at a time: the engine already uses every thread it was given.
         with self.lock:
-            masks = self.session.predict(image)
-        mask: Image.Image = masks[0]
-        return mask
+            return self.predictor.predict(image)
 
 
 @dataclass
@@ -169,12 +176,22 @@ def file_digest(path: Path, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-# Per process: (path, size, mtime, threads) -> loaded model. See the module docstring.
-_LOADED: dict[tuple[str, int, int, int, int], LoadedModel] = {}
+@dataclass(frozen=True)
+class EngineSettings:
+    """How models are run: BG_ENGINE, BG_INTRA_OP_THREADS, BG_INTER_OP_THREADS, BG_CACHE_DIR."""
+
+    engine: str
+    intra_threads: int
+    inter_threads: int
+    cache_dir: Path | None
+
+
+# Per process: (path, size, mtime, engine settings) -> loaded model. See the module docstring.
+_LOADED: dict[tuple[str, int, int, EngineSettings], LoadedModel] = {}
 _LOADING = threading.Lock()
 
 
-def load_all(models_dir: Path, default: str, intra_threads: int, inter_threads: int) -> ModelState:
+def load_all(models_dir: Path, default: str, settings: EngineSettings) -> ModelState:
     """Verify and load every installed model (blocking: run it in a worker thread).
 
     The default model missing or broken is a problem (the service reports itself unhealthy);
@@ -195,16 +212,16 @@ def load_all(models_dir: Path, default: str, intra_threads: int, inter_threads: 
                 )
             continue
         try:
-            loaded[spec.id] = _load(spec, path, intra_threads, inter_threads)
+            loaded[spec.id] = _load(spec, path, settings)
         except ModelError as error:
             problems.append(str(error))
             log.error("background model unusable", model=spec.id, path=str(path), reason=str(error))
     return ModelState(loaded=loaded, default=default if default in loaded else None, problems=problems)
 
 
-def _load(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -> LoadedModel:
+def _load(spec: ModelSpec, path: Path, settings: EngineSettings) -> LoadedModel:
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, intra_threads, inter_threads)
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, settings)
     with _LOADING:
         if key in _LOADED:
             return _LOADED[key]
@@ -215,33 +232,60 @@ def _load(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -
                 f"expected {spec.digest} (run `make models` again)"
             )
         started = time.perf_counter()
-        session = _session(spec, path, intra_threads, inter_threads)
-        model = LoadedModel(spec, session, _input_size(session), warmup_seconds=0.0)
-        load_seconds = time.perf_counter() - started
-        model.warmup_seconds = warm_up(model)
+        try:
+            if spec.rembg_session is None:
+                engine = engines.load(
+                    path, settings.engine, settings.intra_threads, settings.cache_dir, engines.host_flags()
+                )
+                model = LoadedModel(spec, isnet.Isnet(engine), f"{engine.name}/{engine.precision}")
+            else:
+                model = LoadedModel(spec, _rembg_session(spec, path, settings), "onnxruntime/f32")
+        except Exception as error:  # each engine raises its own types for an unloadable graph
+            raise ModelError(
+                f"background-removal model {spec.id} at {path} cannot be loaded: {error}"
+            ) from None
         log.info(
             "background model loaded",
             model=spec.id,
-            load_s=round(load_seconds, 2),
-            warmup_s=round(model.warmup_seconds, 2),
-            threads=intra_threads,
+            engine=model.engine,
+            load_s=round(time.perf_counter() - started, 2),
+            threads=settings.intra_threads,
         )
         _LOADED[key] = model
         return model
 
 
-def _session(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int) -> Any:
+class _RembgSession:
+    """A stock model through its rembg session class (their pre-processing), on onnxruntime."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        shape = session.inner_session.get_inputs()[0].shape
+        height, width = shape[-2], shape[-1]
+        self.input_size = (
+            (width, height) if isinstance(height, int) and isinstance(width, int) else (1024, 1024)
+        )
+
+    def predict(self, image: Image.Image) -> Image.Image:
+        mask: Image.Image = self._session.predict(image)[0]
+        return mask
+
+
+def _rembg_session(spec: ModelSpec, path: Path, settings: EngineSettings) -> _RembgSession:
+    # Imported only when an operator installed a stock model: ~5.5 s, mostly pymatting's numba.
+    import onnxruntime as ort
+    from rembg.sessions import sessions
+
     # rembg only accepts model paths under its home, and reads the home from the environment.
     os.environ["U2NET_HOME"] = str(path.parent.resolve())
     options = ort.SessionOptions()
-    options.intra_op_num_threads = intra_threads
-    options.inter_op_num_threads = inter_threads
-    # Measured on the 2-core machine (docs/PERFORMANCE.md): the CPU arena keeps the peak of a
-    # 1024² ISNet run resident (~2.1 GB RSS); without it an idle replica holds ~0.5 GB.
+    options.intra_op_num_threads = settings.intra_threads
+    options.inter_op_num_threads = settings.inter_threads
+    # As engines.OnnxRuntime: no arena (idle RSS), no spinning (the rest of the service).
     options.enable_cpu_mem_arena = False
     options.enable_mem_pattern = False
-    # Spinning worker threads steal the CPU from the rest of the service on a small machine.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    assert spec.rembg_session is not None
     base = sessions[spec.rembg_session]
 
     class Local(base):  # type: ignore[valid-type,misc]
@@ -251,25 +295,6 @@ def _session(spec: ModelSpec, path: Path, intra_threads: int, inter_threads: int
         def download_models(cls, *args: Any, **kwargs: Any) -> str:
             return str(cls.validate_model_path(*args, **kwargs))
 
-    try:
-        return Local(
-            spec.rembg_session, options, model_path=str(path.resolve()), providers=["CPUExecutionProvider"]
-        )
-    except Exception as error:  # onnxruntime raises its own types for an unloadable graph
-        raise ModelError(f"background-removal model {spec.id} at {path} cannot be loaded: {error}") from None
-
-
-def _input_size(session: Any) -> tuple[int, int]:
-    shape = session.inner_session.get_inputs()[0].shape
-    height, width = shape[-2], shape[-1]
-    if isinstance(height, int) and isinstance(width, int):
-        return width, height
-    return 1024, 1024
-
-
-def warm_up(model: LoadedModel) -> float:
-    """One inference on a synthetic picture: the first run after loading is ~3× slower than later ones."""
-    picture = Image.linear_gradient("L").resize(model.input_size).convert("RGB")
-    started = time.perf_counter()
-    model.predict(picture)
-    return time.perf_counter() - started
+    return _RembgSession(
+        Local(spec.rembg_session, options, model_path=str(path.resolve()), providers=["CPUExecutionProvider"])
+    )

@@ -15,9 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageChops, ImageColor, ImageFilter, ImageOps
-from pymatting import estimate_alpha_cf
-from rembg.bg import post_process as smooth_mask  # opening + blur + threshold, at the model's size
-from scipy.ndimage import binary_erosion
 
 from image_service.background.models import LoadedModel
 from image_service.imaging import encode, modes
@@ -60,12 +57,28 @@ def predict_mask(model: LoadedModel, image: Image.Image, post_process: bool) -> 
     mask = model.predict(model_input(image, model.input_size))
     seconds = time.perf_counter() - started
     if post_process:
-        mask = Image.fromarray(smooth_mask(np.asarray(mask)))
+        mask = smooth_mask(mask)
     return mask, seconds
+
+
+def smooth_mask(mask: Image.Image) -> Image.Image:
+    """rembg's mask post-processing at the model's size: an opening by a 3×3 cross, a Gaussian blur
+    (sigma 2), a threshold at 127."""
+    # scipy (~3 s to import) only when someone asks for this or for matting, never at start-up.
+    from scipy.ndimage import gaussian_filter, grey_opening
+
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+    opened = grey_opening(np.asarray(mask), footprint=cross)
+    blurred = gaussian_filter(opened.astype(np.float64), sigma=2)
+    return Image.fromarray(np.where(blurred < 127, 0, 255).astype(np.uint8))
 
 
 def matte(image: Image.Image, mask: Image.Image, op: contract.RemoveBackgroundOp) -> Image.Image:
     """A soft alpha from closed-form matting on a trimap made from the mask (both at full size in, out)."""
+    # pymatting's numba kernels cost ~4 s to import: the first matting pays it, start-up does not.
+    from pymatting import estimate_alpha_cf
+    from scipy.ndimage import binary_erosion
+
     scale = min(1.0, math.sqrt(MATTING_MAX_PIXELS / (image.width * image.height)))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     rgb = modes.flatten(image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)).convert("RGB")
@@ -100,6 +113,14 @@ def cut_out(
     """The whole removal on a decoded image; ``check`` raises between stages when the work is called off."""
     small_mask, model_seconds = predict_mask(model, image, op.post_process_mask)
     check()
+    mask = full_mask(image, small_mask, op, check)
+    return Cutout(compose(image, mask, op.background, backdrop), mask, model_seconds)
+
+
+def full_mask(
+    image: Image.Image, small_mask: Image.Image, op: contract.RemoveBackgroundOp, check: Check
+) -> Image.Image:
+    """The alpha at the image's size from the model's mask: scaled up, matted if asked."""
     # Bilinear, not Lanczos: a mask must not ring (halos) and 12 MP of L is 3× faster this way.
     mask = small_mask.resize(image.size, Image.Resampling.BILINEAR)
     if op.alpha_matting:
@@ -108,7 +129,7 @@ def cut_out(
     if modes.has_alpha(image):
         # Already transparent: what was transparent stays so, whatever the model thought.
         mask = ImageChops.multiply(mask, image.getchannel(image.mode[-1]))
-    return Cutout(compose(image, mask, op.background, backdrop), mask, model_seconds)
+    return mask
 
 
 def compose(

@@ -95,11 +95,12 @@ class BackgroundRemoval:
     # Start-up ----------------------------------------------------------------------------------
 
     async def start(self) -> dict[str, str]:
-        """Verify, load, warm up and calibrate the models; the metadata to announce on the bus."""
+        """Verify, load and warm up the models; the metadata to announce on the bus."""
         s = self._settings
-        self._state = await self._cpu(
-            catalogue.load_all, s.models_dir, s.bg_model, s.bg_intra_op_threads, s.bg_inter_op_threads
+        engine = catalogue.EngineSettings(
+            s.bg_engine, s.bg_intra_op_threads, s.bg_inter_op_threads, s.bg_cache_dir
         )
+        self._state = await self._cpu(catalogue.load_all, s.models_dir, s.bg_model, engine)
         for model in self._state.loaded.values():
             if model.timing is None:
                 model.timing = await self._cpu(_calibrate, model)
@@ -107,6 +108,7 @@ class BackgroundRemoval:
         metadata = {"models": ",".join(sorted(self._state.loaded))}
         if self._state.default:
             metadata["model"] = self._state.default
+            metadata["engine"] = self._state.loaded[self._state.default].engine
         if self._state.problems:
             metadata["problem"] = "; ".join(self._state.problems)
         log.info("background removal ready" if self._state.default else "background removal unavailable",
@@ -335,7 +337,10 @@ class BackgroundRemoval:
 
 
 def _calibrate(model: LoadedModel) -> Timing:
-    """A steady run (the warm-up already happened) on a 1 MP frame: the first timing estimate."""
+    """The one start-up run: a whole removal of a 1 MP frame, which warms the engine up and gives the
+    first timing estimate. A first run is slower than later ones, so the estimate starts pessimistic
+    (Retry-After errs long) and real runs pull it down; a second run would cost a replica seconds
+    of start-up (5 s per inference on the slowest CPU measured)."""
     picture = Image.radial_gradient("L").resize(_CALIBRATION_SIZE).convert("RGB")
     started = time.perf_counter()
     cutout = removal.cut_out(model, picture, contract.RemoveBackgroundOp(), None, lambda: None)
