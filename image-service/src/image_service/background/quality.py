@@ -71,7 +71,7 @@ def pictures(subject_alpha: Image.Image) -> Iterator[tuple[str, Image.Image]]:
         yield name, photo(name)
     subject = photo(SUBJECT)
     for name in BACKDROPS:
-        yield f"{SUBJECT} on {name}", composite(photo(name), subject, subject_alpha)[0]
+        yield f"{SUBJECT}-on-{name}", composite(photo(name), subject, subject_alpha)[0]
 
 
 @dataclass(frozen=True)
