@@ -242,8 +242,9 @@ export function backgroundErrorMessage(error: ApiError): string {
 
 // Versions ----------------------------------------------------------------------------------------
 
+/** A cut-out: made by background removal, or touched up since by the brush. */
 export function isBackgroundResult(version: VersionView): boolean {
-  return version.operation === 'remove_background'
+  return version.operation === 'remove_background' || version.operation === 'brush'
 }
 
 /** The version the current one was made from: the newest kept one before it. */

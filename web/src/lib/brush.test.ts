@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ImageView, VersionView } from '../api/types'
+import { versionLabel } from './history'
 import { addPoint, BRUSH_LIMITS, brushUnavailable, fillColour, roomForStroke, toOperation, type Stroke } from './brush'
 
 function version(number: number, operation: string, params: Record<string, unknown> = {}): VersionView {
@@ -50,5 +51,12 @@ describe('strokes', () => {
   it('reads the fill colour of a cut-out', () => {
     expect(fillColour(version(2, 'remove_background', { background: { kind: 'colour', colour: '#00ff00' } }))).toBe('#00ff00')
     expect(fillColour(version(2, 'remove_background', { background: { kind: 'transparent' } }))).toBeNull()
+  })
+})
+
+describe('history', () => {
+  it('names a touch-up by its strokes', () => {
+    expect(versionLabel(version(3, 'brush', { erased: 2, restored: 1 }))).toBe('Touched up: 2 erased, 1 restored')
+    expect(versionLabel(version(3, 'brush', { erased: 0, restored: 4 }))).toBe('Touched up: 4 restored')
   })
 })

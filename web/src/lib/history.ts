@@ -58,6 +58,11 @@ export function versionLabel(version: VersionView, presets: readonly Preset[] = 
     }
     case 'remove_background':
       return backgroundLabel(p)
+    case 'brush': {
+      const parts = [[num(p.erased), 'erased'], [num(p.restored), 'restored']] as const
+      const said = parts.filter(([n]) => n).map(([n, what]) => `${n} ${what}`)
+      return said.length ? `Touched up: ${said.join(', ')}` : 'Touched up'
+    }
     case 'ai_edit': {
       const instruction = str(p.instruction)?.trim().replace(/\s+/g, ' ')
       if (!instruction) return 'AI edit'
