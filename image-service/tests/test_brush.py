@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
@@ -62,41 +61,11 @@ def astronaut() -> bytes:
     return png(Image.fromarray(skdata.astronaut()).resize((256, 256), Image.Resampling.LANCZOS))
 
 
-async def test_strokes_change_alpha_where_painted_and_only_there(rpc: RpcClient) -> None:
-    """Erasing the face clears it, restoring the wall brings back its original colours; nothing else moves."""
-    session_id = await new_session(rpc)
-    image = await upload(rpc, session_id, astronaut())
-    source = np.asarray(Image.open(io.BytesIO(astronaut())).convert("RGB"), dtype=int)
-    cut = await remove(rpc, session_id, image.id, format="png")
-    before = np.asarray((await current(rpc, session_id, image.id)).getchannel("A"), dtype=int)
-    assert (
-        before[disc((256, 256), FACE, 0.01)].min() > 200 and before[disc((256, 256), WALL, 0.01)].max() < 50
-    )
-
-    done = await brush(
-        rpc, session_id, image.id, cut.current.number, stroke("erase", FACE), stroke("restore", WALL)
-    )
-    assert done.current.operation == "brush" and done.current.format == "png"
-    assert done.current.params["source_version"] == 1 and done.current.params["strokes"] == 2
-    after = await current(rpc, session_id, image.id)
-    alpha = np.asarray(after.getchannel("A"), dtype=int)
-    erased, restored = disc(after.size, FACE, RADIUS), disc(after.size, WALL, RADIUS)
-    core = lambda centre: disc(after.size, centre, RADIUS - 2 / 256)  # noqa: E731 - inside the edge
-    assert alpha[core(FACE)].max() == 0
-    assert alpha[core(WALL)].min() == 255
-    colours = np.asarray(after.convert("RGB"), dtype=int)
-    assert np.abs(colours[core(WALL)] - source[core(WALL)]).max() <= 1  # the original's pixels, not the cut's
-    untouched = ~(erased | restored)
-    assert np.array_equal(alpha[untouched], before[untouched])
-    # The new version keeps its own mask: the alpha just painted.
-    assert np.array_equal(np.asarray(await mask(rpc, session_id, image.id), dtype=int), alpha)
-
-
-async def test_a_webp_cut_out_brushes_exactly_refuses_bad_saves_and_keeps_its_source_from_pruning(
+async def test_strokes_change_alpha_where_painted_and_only_there_from_the_pixels_the_cut_came_from(
     rpc: RpcClient,
 ) -> None:
-    """Stale (409), foreign (404) or unbrushable (422) saves change nothing; brushes stack on a WebP with
-    an exact alpha, and pruning keeps the pixels they were cut from only while a kept version needs them."""
+    """Erase clears, restore brings back the source version's colours, nothing else moves; stale (409),
+    foreign (404) or unbrushable (422) saves change nothing; pruning keeps the source while it is needed."""
     session_id, stranger = await new_session(rpc), await new_session(rpc)
     image = await upload(rpc, session_id, astronaut())
     erase = stroke("erase", (0.5, 0.5))
@@ -104,38 +73,58 @@ async def test_a_webp_cut_out_brushes_exactly_refuses_bad_saves_and_keeps_its_so
         ValidationFailed, match="version 1 was made by upload: the brush works on versions made by"
     ):
         await brush(rpc, session_id, image.id, 1, erase)
-    resized = await rpc.call(
-        contract.APPLY,
-        contract.ApplyRequest(
-            session_id=session_id, image_id=image.id, operation=contract.ResizeOp(percent=50)
-        ),
+
+    # The cut is made from an edit (a mirror image), so its source is version 2, not the upload.
+    flip = contract.FlipOp(direction="horizontal")
+    flipped = await rpc.call(
+        contract.APPLY, contract.ApplyRequest(session_id=session_id, image_id=image.id, operation=flip)
     )
-    cut = await remove(rpc, session_id, image.id)  # transparent: WebP by default
+    source = np.asarray(await current(rpc, session_id, image.id), dtype=int)
+    face, wall = (1 - FACE[0], FACE[1]), (1 - WALL[0], WALL[1])
+    cut = await remove(rpc, session_id, image.id, format="png")
     number = cut.current.number
-    assert cut.current.format == "webp" and cut.current.params["source_version"] == resized.current.number
+    assert cut.current.params["source_version"] == flipped.current.number == 2
+    before = np.asarray((await current(rpc, session_id, image.id)).getchannel("A"), dtype=int)
+    assert (
+        before[disc((256, 256), face, 0.01)].min() > 200 and before[disc((256, 256), wall, 0.01)].max() < 50
+    )
+
     with pytest.raises(NotFound):
         await brush(rpc, stranger, image.id, number, erase)
     with pytest.raises(Conflict, match=f"version 1 was painted on, but version {number} is current"):
         await brush(rpc, session_id, image.id, 1, erase)
-    await rpc.call(contract.UNDO, contract.HistoryStep(session_id=session_id, image_id=image.id))
-    with pytest.raises(Conflict):
-        await brush(rpc, session_id, image.id, number, erase)  # painted on a version undone since
-    info = await rpc.call(contract.REDO, contract.HistoryStep(session_id=session_id, image_id=image.id))
-    assert [v.number for v in info.versions] == [1, resized.current.number, number]
 
-    for x in (0.1, 0.5, 0.9):  # two edits are kept: the resized source would have been pruned by now
-        info = await brush(rpc, session_id, image.id, info.current.number, stroke("erase", (x, 0.9)))
-    assert info.current.format == "webp" and info.current.params["source_version"] == resized.current.number
-    assert [v.number for v in info.versions] == [1, resized.current.number, number + 2, number + 3]
+    done = await brush(rpc, session_id, image.id, number, stroke("erase", face), stroke("restore", wall))
+    assert done.current.operation == "brush" and done.current.format == "png"
+    assert done.current.params["source_version"] == 2 and done.current.params["strokes"] == 2
     after = await current(rpc, session_id, image.id)
     alpha = np.asarray(after.getchannel("A"), dtype=int)
-    assert np.array_equal(alpha, np.asarray(await mask(rpc, session_id, image.id), dtype=int))
-    for x in (0.1, 0.5, 0.9):
-        assert alpha[disc(after.size, (x, 0.9), RADIUS - 2 / 128)].max() == 0
+    core = lambda centre: disc(after.size, centre, RADIUS - 2 / 256)  # noqa: E731 - inside the edge
+    assert alpha[core(face)].max() == 0
+    assert alpha[core(wall)].min() == 255
+    colours = np.asarray(after.convert("RGB"), dtype=int)
+    assert np.abs(colours[core(wall)] - source[core(wall)]).max() <= 1  # the source's pixels, not the cut's
+    untouched = ~(disc(after.size, face, RADIUS) | disc(after.size, wall, RADIUS))
+    assert np.array_equal(alpha[untouched], before[untouched])
+    # The new version keeps its own mask: the alpha just painted.
+    assert np.array_equal(np.asarray(await mask(rpc, session_id, image.id), dtype=int), alpha)
 
+    await rpc.call(contract.UNDO, contract.HistoryStep(session_id=session_id, image_id=image.id))
+    with pytest.raises(Conflict):
+        await brush(
+            rpc, session_id, image.id, done.current.number, erase
+        )  # painted on a version undone since
+    info = await rpc.call(contract.REDO, contract.HistoryStep(session_id=session_id, image_id=image.id))
+    assert [v.number for v in info.versions] == [1, 2, number, number + 1]
+
+    # Brushes stack; two edits are kept, yet the flipped source stays while a kept touch-up needs it.
+    for x in (0.1, 0.9):
+        info = await brush(rpc, session_id, image.id, info.current.number, stroke("erase", (x, 0.9)))
+    assert info.current.params["source_version"] == 2
+    assert [v.number for v in info.versions] == [1, 2, number + 2, number + 3]
+    assert (await current(rpc, session_id, image.id)).getchannel("A").getpixel((round(0.1 * 256), 230)) == 0
     # Once no kept version was cut from it, the source goes like any old edit.
     for _ in range(2):
-        flip = contract.FlipOp(direction="vertical")
         info = await rpc.call(
             contract.APPLY, contract.ApplyRequest(session_id=session_id, image_id=image.id, operation=flip)
         )
