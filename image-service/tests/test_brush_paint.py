@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from image_service.brush import paint
+from image_service.imaging import budget
 from image_service.records import VersionRow
 from imagetools_common.contracts import image as contract
+from imagetools_common.errors import PayloadTooLarge
 from imagetools_common.testing import media
 
 MAX_PIXELS = 50_000_000
@@ -80,3 +83,13 @@ def test_the_brush_says_why_a_version_cannot_be_brushed() -> None:
     assert "before the brush existed" in str(paint.unavailable(version(), None))
     over_image = version(background={"kind": "image", "image_id": "00000000-0000-0000-0000-000000000000"})
     assert "over another image" in str(paint.unavailable(over_image, 1))
+
+
+def test_the_pixel_budget_is_planned_before_any_pixel_work() -> None:
+    """A touch-up is re-composed at its version's size: over MAX_IMAGE_MEGAPIXELS it is refused up front."""
+    op = contract.BrushOp(
+        version=3, strokes=[contract.BrushStroke(mode="erase", radius=0.1, points=[(0.5, 0.5)])]
+    )
+    assert budget.planned(op, 4000, 3000, "webp", 12_000_000) == budget.Output(4000, 3000, "webp")
+    with pytest.raises(PayloadTooLarge, match="limit is 10 megapixels"):
+        budget.planned(op, 4000, 3000, "webp", 10_000_000)
