@@ -1,16 +1,17 @@
 """The inference engine a background-removal model runs on, chosen for this CPU.
 
 Measured (docs/PERFORMANCE.md, "Engine"): on a CPU with AVX-512 BF16 or AMX, OpenVINO with bf16
-inference runs ISNet at 1024² ~1.6× faster than onnxruntime with a largest output difference of
-~3e-4; without bf16, OpenVINO f32 is as fast or a little faster than onnxruntime (same output to
-1e-5), and INT8 needs a quantised model that failed the quality gate (a 3× slower small model). So
-``auto`` takes OpenVINO (bf16 where the CPU has it, else f32) and falls back to onnxruntime when
-OpenVINO cannot compile the model; ``BG_ENGINE`` pins one. Start-up does not race the engines: a
-1024² inference costs 5 s on the slowest CPU we run on, and a replica must be healthy in 15 s.
+inference runs ISNet at 1024² ~1.6× faster than onnxruntime (issue 12: 0.49 s against 0.79 s,
+largest output difference 3e-4); without bf16, OpenVINO f32 takes as long as onnxruntime or a
+little less, with the same output to 1e-5. INT8 would need a quantised model with a calibration
+set (not made; imgly's small quantised model ran ~3× slower here). So ``auto`` takes OpenVINO
+(bf16 where the CPU has it, else f32) and falls back to onnxruntime when OpenVINO cannot compile
+the model; ``BG_ENGINE`` pins one. Start-up does not race the engines: a 1024² inference costs 5 s
+on the slowest CPU we run on, and a replica must be healthy in 15 s.
 
-OpenVINO compiles a model for the CPU at load (~2 s); with ``BG_CACHE_DIR`` the compiled blob is
-kept and a later start only maps it (~0.9 s). ``python -m image_service.background.engines`` fills
-that cache at install or image build time.
+OpenVINO compiles a model for the CPU at load (~2 CPU-s); with ``BG_CACHE_DIR`` the compiled blob
+is kept and a later start only maps it (~0.4 CPU-s). ``python -m image_service.background.engines
+MODELS_DIR BG_CACHE_DIR`` fills that cache at install or image build time.
 """
 
 from __future__ import annotations
@@ -212,8 +213,12 @@ def prepare(models_dir: Path, cache_dir: Path, threads: int) -> list[Path]:
 
 
 if __name__ == "__main__":
-    from image_service.settings import ImageSettings
+    import argparse
 
-    settings = ImageSettings()
-    compiled = prepare(settings.models_dir, settings.bg_cache_dir, settings.bg_intra_op_threads)
-    print(f"OpenVINO cache {settings.bg_cache_dir}: {', '.join(p.name for p in compiled) or 'no models'}")
+    parser = argparse.ArgumentParser(description="Fill OpenVINO's compiled-model cache (BG_CACHE_DIR)")
+    parser.add_argument("models_dir", type=Path, help="MODELS_DIR: every *.onnx in it is compiled")
+    parser.add_argument("cache_dir", type=Path, help="BG_CACHE_DIR")
+    args = parser.parse_args()
+    # The thread count is not part of the blob's key (measured): any start-up reuses it.
+    compiled = prepare(args.models_dir, args.cache_dir, default_threads(1))
+    print(f"OpenVINO cache {args.cache_dir}: {', '.join(p.name for p in compiled) or 'no models'}")

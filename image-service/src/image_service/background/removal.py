@@ -18,6 +18,7 @@ from PIL import Image, ImageChops, ImageColor, ImageFilter, ImageOps
 
 from image_service.background.models import LoadedModel
 from image_service.imaging import encode, modes
+from image_service.imaging.decode import decode, open_image
 from imagetools_common.contracts import image as contract
 
 # Alpha matting solves a sparse system over every pixel: ~1 MP takes seconds, 12 MP would need
@@ -49,6 +50,20 @@ def model_input(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     # Reduce first (a box pass, then Lanczos): flattening or converting 12 MP would cost more.
     small = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     return modes.flatten(small).convert("RGB")
+
+
+def jpeg_model_input(data: bytes, size: tuple[int, int], max_pixels: int) -> Image.Image | None:
+    """A JPEG at least twice the model's input on each side, decoded straight at that size; None
+    for anything else (decoded once, in full, by the caller).
+
+    DCT scaling plus one Lanczos pass (imaging/_shrink.py) skips most of the decode a 12 MP photo
+    needs, and the 12 MP resize ``model_input`` would do; the service runs the full-size decode
+    beside it and the inference, on the other core.
+    """
+    header = open_image(data, max_pixels=max_pixels)
+    if header.format != "JPEG" or min(header.size) < 2 * max(size):
+        return None
+    return model_input(decode(data, max_pixels=max_pixels, shrink_to=lambda _w, _h: size).image, size)
 
 
 def predict_mask(model: LoadedModel, image: Image.Image, post_process: bool) -> tuple[Image.Image, float]:
@@ -109,9 +124,13 @@ def cut_out(
     op: contract.RemoveBackgroundOp,
     backdrop: Image.Image | None,
     check: Check,
+    predicted: tuple[Image.Image, float] | None = None,
 ) -> Cutout:
-    """The whole removal on a decoded image; ``check`` raises between stages when the work is called off."""
-    small_mask, model_seconds = predict_mask(model, image, op.post_process_mask)
+    """The whole removal on a decoded image; ``check`` raises between stages when the work is called off.
+
+    ``predicted``: the model's mask and its seconds when the caller already ran it (``jpeg_model_input``).
+    """
+    small_mask, model_seconds = predicted or predict_mask(model, image, op.post_process_mask)
     check()
     mask = full_mask(image, small_mask, op, check)
     return Cutout(compose(image, mask, op.background, backdrop), mask, model_seconds)

@@ -297,14 +297,21 @@ class BackgroundRemoval:
         gps: metadata.Location | None,
     ) -> NewVersion:
         started = time.perf_counter()
-        decoded = decode(data, max_pixels=self._settings.max_pixels)
-        # The output size is chosen before the model runs: every later stage works on fewer pixels.
+        max_pixels = self._settings.max_pixels
+        # A big JPEG: the model runs on its DCT-scaled decode while the other core decodes it in full.
+        full = self._side.submit(decode, data, max_pixels=max_pixels)
+        predicted = None
+        if (small := removal.jpeg_model_input(data, model.input_size, max_pixels)) is not None:
+            job.check()
+            predicted = removal.predict_mask(model, small, op.post_process_mask)
+        decoded = full.result()
+        # The output size is chosen before the pixel work: every later stage works on fewer pixels.
         source = fit_within(decoded.image, op.max_edge, op.max_edge)
         backdrop = None
         if backdrop_data is not None:
-            backdrop = decode(backdrop_data, max_pixels=self._settings.max_pixels).image
+            backdrop = decode(backdrop_data, max_pixels=max_pixels).image
         job.check()
-        cutout = removal.cut_out(model, source, op, backdrop, job.check)
+        cutout = removal.cut_out(model, source, op, backdrop, job.check, predicted)
         job.check()
         # The main encode is single-threaded (Pillow releases the GIL): the other core makes the
         # mask PNG and the thumbnail meanwhile.
