@@ -14,6 +14,7 @@ from skimage import data
 
 from imagetools_common.stack import Stack
 from imagetools_common.testing import media
+from imagetools_common.testing.logfiles import LogTail
 
 pytestmark = pytest.mark.e2e
 
@@ -48,15 +49,6 @@ async def open_editor(browser: Browser, stack: Stack, photo: Path) -> Page:
     await page.get_by_test_id("image-card").locator("button.open").click()
     await expect(page.get_by_test_id("editor")).to_be_visible()
     return page
-
-
-async def image_service_logged(stack: Stack, text: str) -> None:
-    """Waits (up to a minute) until the image-service log has a line containing ``text``."""
-    assert stack.log_dir is not None
-    log = stack.log_dir / "image-service.log"
-    async with asyncio.timeout(60):
-        while not (log.exists() and text in log.read_text()):  # noqa: ASYNC110 - another process's log file
-            await asyncio.sleep(0.1)
 
 
 def alpha_mean(image: Image.Image, box: tuple[int, int, int, int]) -> float:
@@ -162,6 +154,8 @@ async def test_remove_background_compare_and_undo(stack: Stack, browser: Browser
 async def test_cancel_creates_no_version(stack: Stack, browser: Browser, large_portrait: Path) -> None:
     """Cancel during a run leaves the image as it was, on the server too: a later removal from the card
     is the image's only new version."""
+    assert stack.log_dir is not None
+    image_service_log = LogTail(stack.log_dir / "image-service.log")
     page = await open_editor(browser, stack, large_portrait)
     editor = page.get_by_test_id("editor")
     await editor.get_by_test_id("background-apply").click()
@@ -169,7 +163,7 @@ async def test_cancel_creates_no_version(stack: Stack, browser: Browser, large_p
     await editor.get_by_test_id("background-cancel").click()
     await expect(page.get_by_test_id("toast").filter(has_text="Cancelled")).to_be_visible()
     # The run really was on the server, and the server was told to drop it.
-    await image_service_logged(stack, "background removal cancelled")
+    await image_service_log.wait_for("background removal cancelled", timeout=60)
     await expect(editor.get_by_test_id("background-progress")).to_have_count(0)
     await expect(editor.get_by_test_id("editor-preview")).to_have_attribute("data-version", "1")
     await expect(editor.get_by_test_id("history-item")).to_have_count(1)

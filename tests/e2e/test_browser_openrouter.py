@@ -1,4 +1,5 @@
-"""The whole OpenRouter flow in headless Chromium, on the stack with the fake OpenRouter (OPENROUTER_FAKE=1).
+"""The whole OpenRouter flow in headless Chromium, on the stack with the fake OpenRouter (OPENROUTER_FAKE=1,
+``ai_stack``, shared with test_ai_processes).
 
 Connect through the fake's approve page, pick a model, chat with a streamed reply and its cost, edit an
 image (the fake inverts its colours), undo the edit, disconnect. The browser uses http://localhost:<port>,
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -17,7 +17,6 @@ import pytest
 from PIL import Image, ImageStat
 from playwright.async_api import Browser, Page, expect
 
-from imagetools_common.embedded import free_port
 from imagetools_common.stack import Stack
 from imagetools_common.testing import media
 
@@ -26,16 +25,6 @@ pytestmark = pytest.mark.e2e
 # Generous for a shared 2-core machine; these bound a wait, they are not the behaviour under test.
 SLOW = 60_000
 MONEY = re.compile(r"^\$\d+\.\d+$")  # a cost as the UI writes it: "$0.00042", "$0.12"
-
-
-@pytest.fixture(scope="module")
-async def ai_stack(make_stack: Callable[..., Awaitable[Stack]]) -> Stack:
-    """The whole topology with the fake OpenRouter, its callback on this gateway's localhost URL."""
-    port = free_port()
-    return await make_stack(
-        "ai-stack", SERVER_PORT=str(port), OPENROUTER_FAKE="1",
-        OPENROUTER_APP_URL=f"http://localhost:{port}",
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

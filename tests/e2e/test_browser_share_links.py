@@ -14,6 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Response, expect
 
 from imagetools_common.stack import Stack
 from imagetools_common.testing import media
+from imagetools_common.testing.logfiles import LogTail
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +67,8 @@ async def test_a_cookieless_browser_sees_and_downloads_the_shared_version(
 ) -> None:
     """The link's page shows the picture and nothing of the session, sets no cookie, downloads the
     file without its location; revoking, expiring or deleting the image makes it a plain 404."""
+    assert stack.log_dir is not None
+    gateway_log = LogTail(stack.log_dir / "gateway.log")
     owner = await owner_with_located_version(browser, stack, located_photo)
     await owner.get_by_test_id("editor").get_by_test_id("share-link-open").first.click()
     dialog = owner.get_by_test_id("share-link-dialog")
@@ -125,8 +128,7 @@ async def test_a_cookieless_browser_sees_and_downloads_the_shared_version(
     assert await stranger.cookies() == []
     await stranger.close()
     # The tokens are credentials: the gateway's log has the visits, never a token.
-    assert stack.log_dir is not None
-    logged = await asyncio.to_thread((stack.log_dir / "gateway.log").read_text)
+    logged = await asyncio.to_thread(gateway_log.read)
     assert '"path": "/s/\\u2026/file"' in logged  # JSON lines: the ellipsis that replaced the token
     for shared in (url, expired_url, deleted_url):
         assert shared.rsplit("/", 1)[-1] not in logged
