@@ -217,6 +217,11 @@ async def replica_stats(stack: Stack, endpoint: str | None = None) -> dict[str, 
     return found
 
 
+def since(earlier: dict[str, int], later: dict[str, int]) -> dict[str, int]:
+    """Requests each instance in ``later`` received after ``earlier`` was taken."""
+    return {instance: n - earlier.get(instance, 0) for instance, n in later.items()}
+
+
 def replica_with_id(stack: Stack, instance: str) -> ServiceProcess:
     """The process whose log announced ``instance`` as its service id."""
     assert stack.log_dir is not None
@@ -237,78 +242,26 @@ def retries_logged(stack: Stack) -> int:
     return sum(1 for line in lines if '"rpc retry"' in line)
 
 
+async def verify_all(workers: list[Worker], database_url: str) -> int:
+    """Every worker's images and versions against its model (``Worker.verify_stored``): how many."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        return sum([await w.verify_stored(pool) for w in workers])
+    finally:
+        await pool.close()
+
+
 # The tests --------------------------------------------------------------------------------------
 
 
-async def test_replicas_killed_and_restarted_under_load(scaled: Stack, database_url: str) -> None:
-    """At least 200 mixed operations; one replica restarted and another SIGKILLed on the way: every
-    request answered with success, every stored version exactly what the operations made."""
-    tally = Tally()
-    retries_before = retries_logged(scaled)
-    spread: dict[str, int] = {}
-
-    done = asyncio.Event()
-    spread_before_kill: dict[str, int] = {}
-
-    async def faults() -> None:
-        """Restart one replica, then SIGKILL another once the replacement takes work; then 40 more."""
-        try:
-            await inject_faults()
-        finally:
-            done.set()  # the load stops even when a fault step failed, so the test reports it
-
-    async def inject_faults() -> None:
-        nonlocal spread
-        await when(lambda: tally.answered >= 40)
-        spread = await replica_stats(scaled)
-        restarted, killed = image_replicas(scaled)[:2]
-        await restarted.stop()
-        scaled.processes.remove(restarted)
-        await scaled.start_service("image-service")
-        await scaled.wait_for_services({"image-service": REPLICAS})
-        ready_at = tally.answered
-        await when(lambda: tally.answered >= ready_at + 20)
-        spread_before_kill.update(await replica_stats(scaled))
-        await killed.kill()
-        scaled.processes.remove(killed)
-        killed_at = tally.answered
-        await when(lambda: tally.answered >= max(OPERATIONS, killed_at + 40))
-
-    fault_task = asyncio.create_task(faults())
-    workers = await run_load(scaled, tally, done)
-    await fault_task
-    operations = (tally.sent, tally.answered, dict(tally.by_status))
-    try:
-        stats_after = await replica_stats(scaled)
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-        try:
-            versions_checked = sum([await w.verify_stored(pool) for w in workers])
-        finally:
-            await pool.close()
-    finally:
-        for w in workers:
-            await w.close()
-    retried = retries_logged(scaled) - retries_before
-    print(f"\nfault test: operations sent/answered/statuses {operations}, gateway retries {retried}, "
-          f"then {tally.sent - operations[0]} checks of {versions_checked} stored versions\n"
-          f"  requests per live replica: before the faults {sorted(spread.values())}, after the restart "
-          f"{sorted(spread_before_kill.values())}, at the end {sorted(stats_after.values())}")  # fmt: skip
-    assert tally.wrong == []
-    assert tally.answered == tally.sent
-    assert set(tally.by_status) <= {200, 201}
-    assert len(spread) == REPLICAS and all(n > 0 for n in spread.values()), spread
-    # The replacement took work while the others still ran, and so did both survivors at the end.
-    assert len(spread_before_kill) == REPLICAS and all(n > 0 for n in spread_before_kill.values())
-    assert len(stats_after) == REPLICAS - 1 and all(n > 0 for n in stats_after.values()), stats_after
-
-
-async def test_rolling_restart_drops_nothing(scaled: Stack) -> None:
-    """SIGTERM to each replica in turn, waiting for its replacement, while users keep working."""
-    await scaled.start_service("image-service")  # back to three after the previous test
-    await scaled.wait_for_services({"image-service": REPLICAS})
+async def test_rolling_restart_drops_nothing(scaled: Stack, database_url: str) -> None:
+    """SIGTERM to each replica in turn, waiting for its replacement, while users keep working: every
+    request answered with success, each replica exits cleanly, every replacement takes work, every
+    stored version exactly what the operations made."""
     tally = Tally()
     retries_before = retries_logged(scaled)
     done = asyncio.Event()
+    spread_after_roll: dict[str, int] = {}
 
     async def roll() -> None:
         try:
@@ -320,21 +273,82 @@ async def test_rolling_restart_drops_nothing(scaled: Stack) -> None:
                 await scaled.wait_for_services({"image-service": REPLICAS})
             rolled_at = tally.answered
             await when(lambda: tally.answered >= rolled_at + 60)
+            spread_after_roll.update(await replica_stats(scaled))
         finally:
             done.set()  # the load stops even when a step failed, so the test reports it
 
     rolling = asyncio.create_task(roll())
     workers = await run_load(scaled, tally, done, seed=100)
     await rolling
-    for w in workers:
-        await w.close()
+    operations = (tally.sent, tally.answered, dict(tally.by_status))
+    try:
+        versions_checked = await verify_all(workers, database_url)
+    finally:
+        for w in workers:
+            await w.close()
     retried = retries_logged(scaled) - retries_before
-    print(f"\nrolling restart: sent {tally.sent}, answered {tally.answered}, statuses {tally.by_status}, "
-          f"gateway retries {retried}")  # fmt: skip
+    print(f"\nrolling restart: operations sent/answered/statuses {operations}, gateway retries {retried}, "
+          f"then {tally.sent - operations[0]} checks of {versions_checked} stored versions\n"
+          f"  requests per replacement: {sorted(spread_after_roll.values())}")  # fmt: skip
     assert tally.wrong == []
     assert tally.answered == tally.sent
     assert set(tally.by_status) <= {200, 201}
     assert len(image_replicas(scaled)) == REPLICAS
+    # Only replacements run now, and each took work while the others ran.
+    assert len(spread_after_roll) == REPLICAS and all(n > 0 for n in spread_after_roll.values())
+
+
+async def test_a_replica_killed_under_load(scaled: Stack, database_url: str) -> None:
+    """At least 200 mixed operations; one replica SIGKILLed on the way: every request answered with
+    success, every stored version exactly what the operations made. (Replicas restarting under load
+    is the rolling restart's test, which leaves the three replacements running.)"""
+    await scaled.wait_for_services({"image-service": REPLICAS})
+    tally = Tally()
+    retries_before = retries_logged(scaled)
+    # The replicas served earlier tests: what each takes in this one is counted from here.
+    served_before = await replica_stats(scaled)
+    spread: dict[str, int] = {}
+    served_at_kill: dict[str, int] = {}
+    done = asyncio.Event()
+
+    async def faults() -> None:
+        """SIGKILL a replica once all three took work; then 40 more."""
+        try:
+            await inject_faults()
+        finally:
+            done.set()  # the load stops even when a fault step failed, so the test reports it
+
+    async def inject_faults() -> None:
+        await when(lambda: tally.answered >= 40)
+        served_at_kill.update(await replica_stats(scaled))
+        spread.update(since(served_before, served_at_kill))
+        killed = image_replicas(scaled)[0]
+        await killed.kill()
+        scaled.processes.remove(killed)
+        killed_at = tally.answered
+        await when(lambda: tally.answered >= max(OPERATIONS, killed_at + 40))
+
+    fault_task = asyncio.create_task(faults())
+    workers = await run_load(scaled, tally, done)
+    await fault_task
+    operations = (tally.sent, tally.answered, dict(tally.by_status))
+    try:
+        stats_after = since(served_at_kill, await replica_stats(scaled))
+        versions_checked = await verify_all(workers, database_url)
+    finally:
+        for w in workers:
+            await w.close()
+    retried = retries_logged(scaled) - retries_before
+    print(f"\nfault test: operations sent/answered/statuses {operations}, gateway retries {retried}, "
+          f"then {tally.sent - operations[0]} checks of {versions_checked} stored versions\n"
+          f"  requests per live replica: before the kill {sorted(spread.values())}, "
+          f"after it {sorted(stats_after.values())}")  # fmt: skip
+    assert tally.wrong == []
+    assert tally.answered == tally.sent
+    assert set(tally.by_status) <= {200, 201}
+    assert len(spread) == REPLICAS and all(n > 0 for n in spread.values()), spread
+    # Both survivors took work after the kill.
+    assert len(stats_after) == REPLICAS - 1 and all(n > 0 for n in stats_after.values()), stats_after
 
 
 async def test_a_replica_killed_during_a_background_removal_costs_seconds(scaled: Stack) -> None:
