@@ -75,8 +75,25 @@ async def start_runner(var_dir: Path, port: int, cwd: Path) -> Runner:
     return Runner(process)
 
 
-async def test_ctrl_c_stops_everything_and_data_survives(tmp_path: Path) -> None:
-    """After Ctrl-C no process is left, PostgreSQL is stopped, and the next run has the same session."""
+def assert_drained(runner: Runner) -> None:
+    """The runner stopped the gateway, then each service (each drained and logged its clean stop,
+    none lost the bus), then NATS and PostgreSQL."""
+    logged = runner.logged()
+    stops = [(e["process"], e["exit_code"]) for e in logged if e.get("logger") == "imagetools.stack"
+             and e["event"] == "stopped"]  # fmt: skip
+    assert stops == [(name, 0) for name in ("gateway", "oauth-service", "image-service", "session-service")]
+    clean = {
+        e["service"] for e in logged if e.get("logger") == "imagetools.lifecycle" and e["event"] == "stopped"
+    }
+    assert clean == {"oauth-service", "image-service", "session-service"}
+    complaints = [line for line in runner.lines if "Connection lost" in line or "Traceback" in line
+                  or '"level": "error"' in line or "nats disconnected" in line]  # fmt: skip
+    assert complaints == []
+
+
+async def test_ctrl_c_drains_and_stops_everything_and_data_survives(tmp_path: Path) -> None:
+    """The terminal's SIGINT reaches only the runner, which drains the services before the bus goes;
+    after Ctrl-C no process is left, PostgreSQL is stopped, and the next run has the same session."""
     var_dir, port = tmp_path / "var", free_port()
     runner = await start_runner(var_dir, port, tmp_path)
     await runner.wait_until_running()
@@ -91,6 +108,7 @@ async def test_ctrl_c_stops_everything_and_data_survives(tmp_path: Path) -> None
         assert first["active"]
     code, alive = await runner.interrupt()
     assert code == 0 and alive == []
+    assert_drained(runner)
     assert not (var_dir / "postgres" / "postmaster.pid").exists()
 
     runner = await start_runner(var_dir, port, tmp_path)
@@ -102,26 +120,7 @@ async def test_ctrl_c_stops_everything_and_data_survives(tmp_path: Path) -> None
         assert (await response.json())["created_at"] == first["created_at"]
     code, alive = await runner.interrupt()
     assert code == 0 and alive == []
-
-
-async def test_ctrl_c_drains_the_services_before_the_bus_goes(tmp_path: Path) -> None:
-    """The terminal's SIGINT reaches only the runner: it stops the gateway, then each service (each
-    drains and logs its clean stop, none loses the bus), then NATS and PostgreSQL."""
-    runner = await start_runner(tmp_path / "var", free_port(), tmp_path)
-    await runner.wait_until_running()
-    code, alive = await runner.interrupt()
-    assert code == 0 and alive == []
-    logged = runner.logged()
-    stops = [(e["process"], e["exit_code"]) for e in logged if e.get("logger") == "imagetools.stack"
-             and e["event"] == "stopped"]  # fmt: skip
-    assert stops == [(name, 0) for name in ("gateway", "oauth-service", "image-service", "session-service")]
-    clean = {
-        e["service"] for e in logged if e.get("logger") == "imagetools.lifecycle" and e["event"] == "stopped"
-    }
-    assert clean == {"oauth-service", "image-service", "session-service"}
-    complaints = [line for line in runner.lines if "Connection lost" in line or "Traceback" in line
-                  or '"level": "error"' in line or "nats disconnected" in line]  # fmt: skip
-    assert complaints == []
+    assert_drained(runner)
 
 
 def test_a_second_make_run_installs_nothing() -> None:
