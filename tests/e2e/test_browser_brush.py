@@ -22,6 +22,7 @@ SIZE = 512
 # A stroke across her face, as fractions of the picture: (0.38, 0.2) to (0.48, 0.2).
 STROKE_Y, STROKE_X0, STROKE_X1 = 0.2, 0.38, 0.48
 RADIUS = round(SIZE * 0.02)  # the brush's default size: 2 % of the longer side
+CSRF = {"X-Requested-With": "ImageTools"}  # what the app sends with every unsafe request
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,8 @@ async def wait_for_alpha(canvas: Locator, x: float, y: float, low: int, high: in
     )
 
 
-async def version_alpha(page: Page, stack: Stack, src: str) -> np.ndarray[Any, Any]:
-    response = await page.request.get(f"{stack.gateway_url}{src}")
+async def version_alpha(page: Page, url: str) -> np.ndarray[Any, Any]:
+    response = await page.request.get(url)
     assert response.ok
     return np.asarray(Image.open(io.BytesIO(await response.body())).getchannel("A"), dtype=int)
 
@@ -91,9 +92,10 @@ async def test_the_brush_paints_a_live_preview_saves_a_version_and_undoes(
     await panel.get_by_test_id("background-apply").click()
     preview = editor.get_by_test_id("editor-preview")
     await expect(preview).to_have_attribute("data-version", "2", timeout=RUN_TIMEOUT_MS)
-    cut_src = await preview.get_attribute("src")
-    assert cut_src is not None
-    before = await version_alpha(page, stack, cut_src)
+    image_id = await editor.get_attribute("data-image-id")
+    # By number: the preview's src follows its data-version once the new picture is decoded.
+    content = f"{stack.gateway_url}/api/v1/images/{image_id}/content?version="
+    before = await version_alpha(page, content + "2")
     assert before[capsule(RADIUS)].min() >= 200  # her face is subject
 
     await editor.get_by_test_id("brush-start").click()
@@ -121,12 +123,40 @@ async def test_the_brush_paints_a_live_preview_saves_a_version_and_undoes(
     await editor.get_by_test_id("brush-save").click()
     await expect(preview).to_have_attribute("data-version", "3", timeout=30_000)
     await expect(canvas).to_have_count(0)
-    brushed_src = await preview.get_attribute("src")
-    assert brushed_src is not None
-    after = await version_alpha(page, stack, brushed_src)
+    after = await version_alpha(page, content + "3")
     assert after[capsule(RADIUS - 1.5)].max() == 0
     outside = ~capsule(RADIUS + 1.5)
     assert np.array_equal(after[outside], before[outside])
 
     await editor.get_by_test_id("undo").click()
     await expect(preview).to_have_attribute("data-version", "2")
+
+    # Through the API: bad strokes are a 422 naming the field, a stale version a 409, another
+    # session's image a 404; none of them makes a version.
+    url = f"{stack.gateway_url}/api/v1/images/{image_id}/operations"
+
+    def body(version: int, points: list[list[float]], strokes: int = 1) -> dict[str, Any]:
+        return {
+            "type": "brush",
+            "version": version,
+            "strokes": [{"mode": "erase", "radius": 0.02, "points": points}] * strokes,
+        }
+
+    for bad, field in (
+        (body(2, [[1.5, 0.5]]), "brush.strokes.0.points.0.0"),
+        (body(2, [[0.5, 0.5]], 101), "brush.strokes"),
+    ):
+        response = await page.request.post(url, data=bad, headers=CSRF)
+        assert response.status == 422, await response.text()
+        error = (await response.json())["error"]
+        assert error["code"] == "validation_error" and error["message"].startswith(field), error
+    stale = await page.request.post(url, data=body(3, [[0.5, 0.5]]), headers=CSRF)
+    assert stale.status == 409 and "version 2 is current" in (await stale.json())["error"]["message"]
+    stranger = await (await browser.new_context()).new_page()
+    await stranger.goto(stack.gateway_url)
+    await expect(stranger.get_by_test_id("image-counter")).to_have_text("0 / 5")  # its own session
+    assert (await stranger.request.post(url, data=body(2, [[0.5, 0.5]]), headers=CSRF)).status == 404
+    versions = (await (await page.request.get(f"{stack.gateway_url}/api/v1/images/{image_id}")).json())[
+        "versions"
+    ]
+    assert [v["number"] for v in versions] == [1, 2, 3]
