@@ -2,7 +2,7 @@
 
 - Models are verified and loaded once, at start-up, before the replica announces itself; what
   went wrong (missing or corrupt file) is announced in its micro metadata and answered as 503.
-- One removal runs at a time per replica (onnxruntime already uses every core for it); up to
+- One removal runs at a time per replica (the engine already uses every thread it has); up to
   BG_QUEUE_SIZE more wait, and beyond that the caller gets 429 with an estimated Retry-After.
 - A removal has BG_TIMEOUT_SECONDS from arrival to result (waiting included). A timed-out or
   cancelled one (the CANCEL event: the browser went away) stops at the next stage boundary in its
@@ -103,7 +103,7 @@ class BackgroundRemoval:
         self._state = await self._cpu(catalogue.load_all, s.models_dir, s.bg_model, engine)
         for model in self._state.loaded.values():
             if model.timing is None:
-                model.timing = await self._cpu(_calibrate, model)
+                model.timing = await self._cpu(_warm_up, model)
         await self._cpu(catalogue.release_memory)
         metadata = {"models": ",".join(sorted(self._state.loaded))}
         if self._state.default:
@@ -343,7 +343,7 @@ class BackgroundRemoval:
         return version
 
 
-def _calibrate(model: LoadedModel) -> Timing:
+def _warm_up(model: LoadedModel) -> Timing:
     """The one start-up run: a whole removal of a 1 MP frame, which warms the engine up and gives the
     first timing estimate. A first run is slower than later ones, so the estimate starts pessimistic
     (Retry-After errs long) and real runs pull it down; a second run would cost a replica seconds
