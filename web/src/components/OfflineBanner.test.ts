@@ -16,8 +16,8 @@ function report(missing: string[], problems: string[]): HealthBody {
     status: 'unhealthy',
     version: '0.1.0',
     services: {
-      gateway: { replicas: 1, versions: ['0.1.0'], model: null, models: null, problems: [] },
-      'image-service': { replicas: 1, versions: ['0.1.0'], model: null, models: null, problems },
+      gateway: { replicas: 1, versions: ['0.1.0'], model: null, models: null, engine: null, problems: [] },
+      'image-service': { replicas: 1, versions: ['0.1.0'], model: null, models: null, engine: null, problems },
     },
     missing,
     problems,
