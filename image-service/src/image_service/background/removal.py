@@ -28,7 +28,8 @@ MATTING_MAX_PIXELS = 1_000_000
 # ~1 % larger than level 3 (2.6 s) and smaller than level 6 (6.4 s).
 PNG_LEVEL = 1
 # Lossy WebP keeps alpha lossless and is ~9× smaller than PNG for photos; above 2 MP the fastest
-# method (0) keeps a 12 MP encode near 1 s, below it method 4 is cheap and ~20 % smaller.
+# method (0) keeps a 12 MP encode near 1 s; below it method 2 is ~20 % smaller than 0, within 2 % of
+# method 4 at a third of its CPU (1 MP cut-out: 0.13 against 0.36 CPU-s, docs/PERFORMANCE.md).
 WEBP_QUALITY = 90
 WEBP_FAST_ABOVE_PIXELS = 2_000_000
 JPEG_QUALITY = 90
@@ -195,7 +196,7 @@ def encode_result(image: Image.Image, fmt: str, *, exif: bytes | None, icc_profi
     else:
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if modes.has_alpha(image) else "RGB")
-        method = 0 if image.width * image.height > WEBP_FAST_ABOVE_PIXELS else 4
+        method = 0 if image.width * image.height > WEBP_FAST_ABOVE_PIXELS else 2
         image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=method, **extra)
     return buffer.getvalue()
 
