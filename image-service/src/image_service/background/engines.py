@@ -141,6 +141,10 @@ class OpenVino:
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_NUM_THREADS": threads,
             "INFERENCE_PRECISION_HINT": precision,
+            # OpenVINO pins its threads to the first cores of the process's mask by default: replicas
+            # on one host (containers see every core) would all pin to the same ones, and a pinned
+            # thread cannot move to a free core on a busy machine. The OS scheduler places them.
+            "ENABLE_CPU_PINNING": False,
         }
         if cache_dir is not None and _writable(cache_dir):
             config["CACHE_DIR"] = str(cache_dir)
