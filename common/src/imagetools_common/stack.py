@@ -266,6 +266,11 @@ def main(argv: list[str] | None = None) -> None:
         **{k: v for k, v in dotenv_values(".env").items() if v},
         **{k: v for k, v in os.environ.items() if v},
     }
+    if args.require_secret and len(config.get("SESSION_SECRET_KEY", "")) < MIN_SECRET_LENGTH:
+        raise SystemExit(
+            f"SESSION_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters"
+            " (generate one with: openssl rand -base64 48)"
+        )
     configure_logging("stack", config.get("LOG_LEVEL", "INFO").upper())
     passed: tuple[str, ...] = (
         "NATS_URL",
@@ -276,11 +281,6 @@ def main(argv: list[str] | None = None) -> None:
         "SESSION_SECRET_KEY",
     )
     env = {k: config[k] for k in passed if k in config}
-    if args.require_secret and len(env.get("SESSION_SECRET_KEY", "")) < MIN_SECRET_LENGTH:
-        raise SystemExit(
-            f"SESSION_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters"
-            " (generate one with: openssl rand -base64 48)"
-        )
     stack = Stack(var_dir=args.var_dir.resolve(), env=env, replicas=_parse_replicas(args.replicas))
     raise SystemExit(asyncio.run(_run(stack)))
 
