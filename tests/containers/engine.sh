@@ -28,6 +28,7 @@ docker=/usr/bin/docker
 export DOCKER_BUILDKIT=1
 
 say() { printf 'engine.sh: %s\n' "$*" >&2; }
+bridges() { ip -o link show type bridge | awk -F': ' '{print $2}'; }
 
 install_engine() {
     command -v dockerd >/dev/null 2>&1 && [ -x "$docker" ] && command -v debootstrap >/dev/null 2>&1 \
@@ -48,6 +49,7 @@ up() {
     cat /proc/sys/net/ipv4/ip_forward >"$work/ip_forward.before"
     nft list tables >"$work/nft-tables.before"
     ip link show docker0 >/dev/null 2>&1 && echo yes >"$work/docker0.before"
+    bridges >"$work/bridges.before"
     dockerd --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/dockerd.pid" \
         -H "$DOCKER_HOST" --log-level warn >"$work/dockerd.log" 2>&1 &
     echo $! >"$work/dockerd.pid.launched"
@@ -78,8 +80,9 @@ down() {
     # Mounts left by a killed daemon would keep the data root from being deleted.
     grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r mount; do umount -l "$mount" || true; done
     [ -f "$work/docker0.before" ] || ip link delete docker0 2>/dev/null || true
-    for link in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep '^br-' || true); do
-        ip link delete "$link" || true
+    # Compose networks' bridges this engine made (an engine of the machine's own keeps its ones).
+    for link in $(bridges | grep '^br-' || true); do
+        grep -qx "$link" "$work/bridges.before" 2>/dev/null || ip link delete "$link" || true
     done
     if [ -f "$work/nft-tables.before" ]; then
         nft list tables | while read -r _ family table; do
