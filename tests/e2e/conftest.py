@@ -117,13 +117,15 @@ async def default_stack(shared_stacks: Stacks) -> Stack:
 
 @pytest.fixture(scope="session")
 async def ai_stack(shared_stacks: Stacks) -> Stack:
-    """The whole topology with the fake OpenRouter (``make run`` with OPENROUTER_FAKE=1), its sign-in
-    callback on this gateway's localhost URL, logging at DEBUG (whose lines must hold no key either);
-    shared by the modules that take ``ai_stack``."""
+    """The whole topology with the fake OpenRouter (``make run`` with OPENROUTER_FAKE=1), the app on
+    this gateway's localhost URL (OpenRouter's sign-in callback and join links name it), logging at
+    DEBUG (whose lines must hold no key either), believing X-Forwarded-For from loopback (so the
+    devices module gives each client an address of its own; the AI modules send none); shared by
+    the modules that take ``ai_stack``."""
     port = free_port()
     return await shared_stacks.start(
         "ai-stack", SERVER_PORT=str(port), LOG_LEVEL="DEBUG", OPENROUTER_FAKE="1",
-        OPENROUTER_APP_URL=f"http://localhost:{port}",
+        OPENROUTER_APP_URL=f"http://localhost:{port}", TRUSTED_PROXIES="127.0.0.1",
     )  # fmt: skip
 
 

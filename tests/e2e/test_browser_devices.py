@@ -42,29 +42,27 @@ def new_address() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def stack(make_stack: Any) -> Stack:
-    port = free_port()
-    started: Stack = await make_stack(
-        "devices",
-        SERVER_PORT=str(port),
-        OPENROUTER_APP_URL=f"http://localhost:{port}",
-        TRUSTED_PROXIES="127.0.0.1",
-    )
-    return started
+def stack(ai_stack: Stack) -> Stack:
+    """The shared stack whose app URL is http://localhost:<port> (join links name it) and which
+    believes X-Forwarded-For from loopback (conftest's ``ai_stack``)."""
+    return ai_stack
 
 
 @pytest.fixture(scope="module")
-async def second_gateway(stack: Stack) -> str:
-    """Another gateway replica on the same bus: what one gateway does, the other must see at once."""
+async def second_gateway(stack: Stack) -> AsyncIterator[str]:
+    """Another gateway replica on the same bus: what one gateway does, the other must see at once.
+    It stops with the module (the stack is shared)."""
     port = free_port()
     first = stack.process_env.get("gateway", {})
     stack.process_env["gateway"] = {**first, "SERVER_PORT": str(port)}
     try:
-        await stack.start_service("gateway")
+        process = await stack.start_service("gateway")
     finally:
         stack.process_env["gateway"] = first
     await wait_for_port("127.0.0.1", port, timeout=30)
-    return f"http://localhost:{port}"
+    yield f"http://localhost:{port}"
+    await process.stop()
+    stack.processes.remove(process)
 
 
 @pytest.fixture(scope="module")
