@@ -143,8 +143,8 @@ async def stack(default_stack: Stack) -> Stack:
     A module that needs other settings defines its own ``stack`` fixture with ``make_stack("name",
     SETTING="value")`` (that fixture wins over this one) and gets a stack of its own.
 
-    Each module gets it only once every service answers again, so a module that broke it fails
-    there, not the next one.
+    A module gets it only once every service answers, so a stack an earlier module left broken
+    shows as this fixture's error naming what is missing, not as puzzling failures in the tests.
     """
     await default_stack.wait_for_services({spec.name: 1 for spec in BACKEND_SERVICES}, timeout=60)
     return default_stack
