@@ -248,6 +248,7 @@ def quality_table(models: Path, chosen: LoadedModel) -> dict[str, quality.Score]
 async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rembg", required=True, help="the rembg executable (make bench installs one)")
+    parser.add_argument("--no-quality", action="store_true", help="skip the quality table (tests run it)")
     args = parser.parse_args()
     models = models_dir()
     if models is None:
@@ -281,15 +282,16 @@ async def main() -> int:
             for stage, (wall, cpu) in stages(model, photos[label].read_bytes()).items():
                 print(f"  {stage:<42} {wall:6.2f} s {cpu:6.2f} CPU-s", flush=True)
 
-        scores = quality_table(models, model)
-        print(
-            f"\nquality gate: {model.engine} against rembg on onnxruntime "
-            "(IoU of the masks at 0.5, mean |Δalpha|)"
-        )
-        for name, score in scores.items():
-            print(f"  {name:<42} IoU {score.iou:.4f}  |Δalpha| {score.alpha_difference:.4f}")
-        failed = quality.failures(scores)
-        print("  passes" if not failed else "  FAILS: " + "; ".join(failed), flush=True)
+        if not args.no_quality:
+            scores = quality_table(models, model)
+            print(
+                f"\nquality gate: {model.engine} against rembg on onnxruntime "
+                "(IoU of the masks at 0.5, mean |Δalpha|)"
+            )
+            for name, score in scores.items():
+                print(f"  {name:<42} IoU {score.iou:.4f}  |Δalpha| {score.alpha_difference:.4f}")
+            failed = quality.failures(scores)
+            print("  passes" if not failed else "  FAILS: " + "; ".join(failed), flush=True)
         del model, chosen  # the stack's replica has its own: this process's copy would only cost RAM
 
         ready, results, (at_rest, after, peak), one, two = await through_the_stack(Path(root), models, photos)
