@@ -49,6 +49,9 @@ async def test_upload_edit_undo_and_download(stack: Stack, browser: Browser, pho
     editor = page.get_by_test_id("editor")
     await expect(editor).to_be_visible()
     await expect(editor.get_by_test_id("image-dimensions")).to_have_text("3000 × 2000")
+    # The crop bar belongs to cropping: until Crop is pressed the editor shows the tools instead.
+    await expect(editor.get_by_test_id("crop-start")).to_be_visible()
+    await expect(editor.get_by_test_id("crop-apply")).to_be_hidden()
     await editor.get_by_test_id("preset-email").click()
     await expect(editor.get_by_test_id("compress-result")).to_contain_text("target met", timeout=30_000)
     await expect(editor.get_by_test_id("image-dimensions")).to_have_text("800 × 533")
