@@ -1,4 +1,4 @@
-"""Take the README's screenshots (docs/screenshot.png, docs/screenshot-phone.png) from a throwaway stack.
+"""Take the README's screenshots (docs/screenshot*.png) from a throwaway stack.
 
 Run from the repository root after building the web app, and commit the PNGs it writes:
     make screenshots
@@ -50,13 +50,35 @@ async def phone(browser: Browser, url: str, photo: Path) -> None:
     await expect(editor.get_by_test_id("editor-preview")).to_be_visible(timeout=30_000)
     await editor.get_by_test_id("editor-tab-compress").click()
     await expect(editor.get_by_test_id("preset-email")).to_be_visible()
-    png = await page.screenshot()
-    # A palette keeps the file small; the screenshot is flat UI around one photo.
-    with Image.open(io.BytesIO(png)) as picture:
-        picture.quantize(256, method=Image.Quantize.MEDIANCUT).save(
-            DOCS / "screenshot-phone.png", optimize=True
-        )
+    save_quantized(await page.screenshot(), "screenshot-phone.png")
     await context.close()
+
+
+def save_quantized(png: bytes, name: str) -> None:
+    """A palette keeps the file small: the screenshots are flat UI around one photo."""
+    with Image.open(io.BytesIO(png)) as picture:
+        picture.quantize(256, method=Image.Quantize.MEDIANCUT).save(DOCS / name, optimize=True)
+
+
+async def compare(browser: Browser, url: str, photo: Path) -> None:
+    """The editor on a desktop: every preset's result before applying, and the custom settings'
+    live preview against the original in the compare view."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    await page.goto(url)
+    await page.get_by_test_id("file-input").set_input_files(str(photo))
+    await page.get_by_test_id("image-card").locator("button.open").click()
+    editor = page.get_by_test_id("editor")
+    for preset in ("email", "web", "web_hq"):
+        estimate = editor.get_by_test_id(f"preset-estimate-{preset}")
+        await expect(estimate).to_have_attribute("data-state", "done", timeout=120_000)
+    await editor.get_by_test_id("custom-quality").focus()
+    for _ in range(25):
+        await page.keyboard.press("ArrowLeft")
+    await expect(editor.get_by_test_id("compare-view")).to_be_visible()
+    live = editor.get_by_test_id("custom-preview")
+    await expect(live).to_have_attribute("data-state", "done", timeout=120_000)
+    save_quantized(await page.screenshot(), "screenshot-compare.png")
+    await page.close()
 
 
 async def main() -> None:
@@ -77,6 +99,7 @@ async def main() -> None:
                 )
                 await desktop(browser, stack.gateway_url)
                 await phone(browser, stack.gateway_url, photo)
+                await compare(browser, stack.gateway_url, photo)
                 await browser.close()
         finally:
             await stack.stop()
