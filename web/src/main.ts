@@ -5,5 +5,6 @@ import './styles/base.css'
 import './styles/forms.css'
 import './styles/spinner.css'
 import './styles/picture.css'
+import './styles/toolstrip.css'
 
 createApp(App).mount('#app')
