@@ -27,6 +27,22 @@ describe('useImages', () => {
     expect(onChanged).toHaveBeenCalledOnce()
   })
 
+  it('keeps an upload that finishes while an older list is on its way', async () => {
+    let answerFirst: (list: { images: ReturnType<typeof imageFixture>[]; max_images: number }) => void = () => {}
+    const list = vi
+      .spyOn(api, 'list')
+      .mockImplementationOnce(() => new Promise((resolve) => (answerFirst = resolve)))
+      .mockResolvedValueOnce({ images: [imageFixture('b')], max_images: 5 })
+    const { state } = setup()
+    const loading = state.load()
+    state.add([imageFixture('b')])
+    answerFirst({ images: [], max_images: 5 }) // the list as it was before the upload
+    await loading
+    expect(list).toHaveBeenCalledTimes(2)
+    expect(state.images.value.map((i) => i.id)).toEqual(['b'])
+    expect(state.loaded.value).toBe(true)
+  })
+
   it('replaces the image with the result of an operation', async () => {
     vi.spyOn(api, 'list').mockResolvedValue({ images: [imageFixture('a')], max_images: 5 })
     const rotated = imageFixture('a', { number: 2, operation: 'rotate', params: { degrees: 90 }, width: 3000, height: 4000 })

@@ -21,6 +21,8 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
   const busy = shallowRef<ReadonlySet<string>>(new Set())
   const archiving = ref(false)
   const listing = useLatestRequest()
+  /** Counts changes made here (an upload, an operation's result, a delete) to tell a stale list. */
+  let localChanges = 0
 
   const selectedIds = computed(() => images.value.filter((image) => selected.value.has(image.id)).map((i) => i.id))
   const allSelected = computed(() => images.value.length > 0 && selectedIds.value.length === images.value.length)
@@ -29,34 +31,47 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
     return images.value.find((image) => image.id === id)
   }
 
-  function load(): Promise<void> {
-    return listing.run((signal) => client.list(signal), {
-      done: (list) => {
-        images.value = list.images
-        loadError.value = null
-        loaded.value = true
-        prune()
-      },
-      failed: (caught) => {
-        loadError.value = caught
-      },
-    })
+  async function load(): Promise<void> {
+    // A list asked for before an upload (or another change made here) finished would make that
+    // photo vanish when it arrives: such a list is stale, so ask again.
+    for (let stale = true; stale; ) {
+      const changesBefore = localChanges
+      stale = false
+      await listing.run((signal) => client.list(signal), {
+        done: (list) => {
+          if (localChanges !== changesBefore) {
+            stale = true
+            return
+          }
+          images.value = list.images
+          loadError.value = null
+          loaded.value = true
+          prune()
+        },
+        failed: (caught) => {
+          loadError.value = caught
+        },
+      })
+    }
   }
 
   /** Newly uploaded images go first (the list is newest first). */
   function add(added: readonly ImageView[]): void {
     const ids = new Set(added.map((image) => image.id))
     images.value = [...added, ...images.value.filter((image) => !ids.has(image.id))]
+    localChanges += 1
     onChanged?.()
   }
 
   function replace(image: ImageView): void {
     images.value = images.value.map((existing) => (existing.id === image.id ? image : existing))
+    localChanges += 1
   }
 
   function dropLocal(ids: readonly string[]): void {
     const gone = new Set(ids)
     images.value = images.value.filter((image) => !gone.has(image.id))
+    localChanges += 1
     prune()
   }
 
