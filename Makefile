@@ -98,8 +98,9 @@ lint: install api-check ## ruff, mypy, and the API contract check
 	$(VENV)/bin/mypy common/src gateway/src session-service/src image-service/src oauth-service/src image-service/bench
 
 .PHONY: test
-test: lint test-web web models ## Lint, then every test (web unit tests, each service, end to end)
+test: lint test-web web models ## Lint, then every test (web unit tests, each service, end to end, containers)
 	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+	$(MAKE) test-containers
 
 .PHONY: test-web
 test-web: web/node_modules/.installed ## The web app's unit tests (vitest)
@@ -121,8 +122,7 @@ test-oauth-service: install ## oauth-service alone
 # directory, builds stand-ins for the base images (no registry is reachable) and the project's
 # images, then removes all of it again (tests/containers/engine.sh). Under CI=true a missing
 # engine fails the run; elsewhere it skips with the reason. -s prints each phase's time.
-# Not part of `make test` yet: it measured 26 min on the 2-core machine, over CI's share for it
-# (12 min); docs/DEPLOYMENT.md "How this is tested" has the phases and what must shrink first.
+# About 5 minutes on an idle 2-core machine (docs/DEPLOYMENT.md "How this is tested" has the phases).
 .PHONY: test-containers
 test-containers: install ## The images, docker-compose.yml and the all-in-one image in a real Docker engine (root)
 	IMAGETOOLS_CONTAINERS=1 $(PY) -m pytest tests/containers -s --timeout=1800 $(PYTEST_ARGS)
