@@ -61,15 +61,18 @@ def test_presets_meet_their_targets_on_a_12mp_photo(
     assert read_metadata(data).camera == "Apple iPhone 15 Pro"  # EXIF survives compression
 
 
-def test_search_finds_the_highest_quality_that_fits(medium: Image.Image) -> None:
-    """The chosen quality fits and one step higher would not."""
-    settings = CompressionSettings(quality=95, target_kb=120, format="jpeg")
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+@pytest.mark.parametrize("target_kb", [60, 120, 200])
+def test_search_finds_the_highest_quality_that_fits(medium: Image.Image, fmt: str, target_kb: int) -> None:
+    """The chosen quality fits and one step higher would not, whichever neighbours the sample's
+    forecast had the full-size search encode first."""
+    settings = CompressionSettings(quality=95, target_kb=target_kb, format=fmt)  # type: ignore[arg-type]
     data, outcome = compress(medium, settings)
-    assert outcome.target_met and len(data) <= 120 * KIB
+    assert outcome.target_met and len(data) <= target_kb * KIB
     assert outcome.quality is not None and outcome.quality < 95
     assert (outcome.width, outcome.height) == medium.size
-    one_higher = encode(medium, "jpeg", quality=outcome.quality + 1, progressive=compression.PROGRESSIVE)
-    assert len(one_higher) > 120 * KIB
+    one_higher = encode(medium, fmt, quality=outcome.quality + 1, progressive=compression.PROGRESSIVE)
+    assert len(one_higher) > target_kb * KIB
 
 
 def test_without_a_target_one_encode_at_the_quality(medium: Image.Image) -> None:
