@@ -12,9 +12,12 @@ The algorithm, for one output format:
 3. **Lossy with a target** (JPEG, WebP, AVIF): the highest quality that fits, found first on a
    sample (``_predict``: full-width strips, 1/8 of the rows, with the target scaled by the
    pixel share; a sample encode costs 1/8 of a full one and its bytes predict the full file's
-   within a step or two), then at full size starting from that prediction: the predicted
-   quality and the one above it are encoded side by side on the two cores (when the prediction
-   is right, those two encodes are the whole search). Otherwise the search goes on with a
+   within a step or two; its first round is the top quality and ten below it, later rounds a
+   guess and the step above it, side by side), then at full size starting from that prediction:
+   the predicted quality and the one above it are encoded side by side on the two cores (when
+   the prediction is right, those two encodes are the whole search), with a third beside them
+   when the sample could not rule out a neighbour (WebP's sample strays by a few per cent:
+   ``_SAMPLE_SPREAD``). Otherwise the search goes on with a
    safeguarded secant method on log(size) over quality (file size grows roughly exponentially
    with quality): the next quality is extrapolated from the encode nearest the target, with the
    slope measured from the two nearest (the format's typical slope before there are two),
