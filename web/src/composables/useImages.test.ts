@@ -16,6 +16,7 @@ describe('useImages', () => {
   })
   afterEach(() => scope.stop())
 
+  type ListReply = Awaited<ReturnType<typeof api.list>>
   const setup = (onChanged = vi.fn()) => ({ state: scope.run(() => useImages(api, { onChanged }))!, onChanged })
 
   it('loads the list, and puts new uploads first', async () => {
@@ -27,12 +28,19 @@ describe('useImages', () => {
     expect(onChanged).toHaveBeenCalledOnce()
   })
 
-  it('keeps an upload that finishes while an older list is on its way', async () => {
-    let answerFirst: (list: { images: ReturnType<typeof imageFixture>[]; max_images: number }) => void = () => {}
+  /** The first list call answers only when told (with the list as it was when asked); the next
+   * one answers ``then`` at once. */
+  function holdFirstList(then: ListReply) {
+    let answer: (list: ListReply) => void = () => {}
     const list = vi
       .spyOn(api, 'list')
-      .mockImplementationOnce(() => new Promise((resolve) => (answerFirst = resolve)))
-      .mockResolvedValueOnce({ images: [imageFixture('b')], max_images: 5 })
+      .mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)))
+      .mockResolvedValueOnce(then)
+    return { list, answerFirst: (old: ListReply) => answer(old) }
+  }
+
+  it('keeps an upload that finishes while an older list is on its way', async () => {
+    const { list, answerFirst } = holdFirstList({ images: [imageFixture('b')], max_images: 5 })
     const { state } = setup()
     const loading = state.load()
     state.add([imageFixture('b')])
@@ -41,6 +49,17 @@ describe('useImages', () => {
     expect(list).toHaveBeenCalledTimes(2)
     expect(state.images.value.map((i) => i.id)).toEqual(['b'])
     expect(state.loaded.value).toBe(true)
+  })
+
+  it('keeps "Delete all" when an older list arrives after it', async () => {
+    const { answerFirst } = holdFirstList({ images: [], max_images: 5 })
+    vi.spyOn(api, 'clear').mockResolvedValue({ deleted: 2 })
+    const { state } = setup()
+    const loading = state.load()
+    await state.clearAll()
+    answerFirst({ images: [imageFixture('a'), imageFixture('b')], max_images: 5 }) // asked for before the delete
+    await loading
+    expect(state.images.value).toEqual([])
   })
 
   it('replaces the image with the result of an operation', async () => {

@@ -21,7 +21,7 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
   const busy = shallowRef<ReadonlySet<string>>(new Set())
   const archiving = ref(false)
   const listing = useLatestRequest()
-  /** Counts changes made here (an upload, an operation's result, a delete) to tell a stale list. */
+  /** Counts changes made here (uploads, operations' results, deletes) to tell a stale list. */
   let localChanges = 0
 
   const selectedIds = computed(() => images.value.filter((image) => selected.value.has(image.id)).map((i) => i.id))
@@ -55,23 +55,26 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
     }
   }
 
+  /** Every change made here, rather than read from the server, goes through this. */
+  function setLocal(next: readonly ImageView[]): void {
+    images.value = next
+    localChanges += 1
+  }
+
   /** Newly uploaded images go first (the list is newest first). */
   function add(added: readonly ImageView[]): void {
     const ids = new Set(added.map((image) => image.id))
-    images.value = [...added, ...images.value.filter((image) => !ids.has(image.id))]
-    localChanges += 1
+    setLocal([...added, ...images.value.filter((image) => !ids.has(image.id))])
     onChanged?.()
   }
 
   function replace(image: ImageView): void {
-    images.value = images.value.map((existing) => (existing.id === image.id ? image : existing))
-    localChanges += 1
+    setLocal(images.value.map((existing) => (existing.id === image.id ? image : existing)))
   }
 
   function dropLocal(ids: readonly string[]): void {
     const gone = new Set(ids)
-    images.value = images.value.filter((image) => !gone.has(image.id))
-    localChanges += 1
+    setLocal(images.value.filter((image) => !gone.has(image.id)))
     prune()
   }
 
@@ -164,7 +167,7 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
   async function clearAll(): Promise<void> {
     try {
       const { deleted } = await client.clear()
-      images.value = []
+      setLocal([])
       clearSelection()
       notify(`Deleted ${plural(deleted, 'image')}.`, { kind: 'success' })
     } catch (caught) {
@@ -192,7 +195,7 @@ export function useImages(client: ImagesApi = imagesApi, { onChanged }: { onChan
 
   /** Forgets everything (the session was deleted). */
   function reset(): void {
-    images.value = []
+    setLocal([])
     clearSelection()
     loaded.value = false
   }
