@@ -149,8 +149,7 @@ async def main() -> int:
 
             async def kill_replica() -> None:
                 victim = next(p for p in stack.processes if p.module == "image_service" and p.running)
-                await victim.kill()
-                stack.processes.remove(victim)
+                await stack.stop_service(victim, kill=True)
 
             async def restart_nats() -> None:
                 assert stack.nats is not None

@@ -90,8 +90,7 @@ async def test_offline_banner_appears_and_clears(stack: Stack, browser: Browser)
     await page.goto(stack.gateway_url)
     await expect(page.get_by_test_id("image-counter")).to_have_text("0 / 5")
     victim = next(p for p in stack.processes if p.module == "oauth_service")
-    await victim.stop()
-    stack.processes.remove(victim)
+    await stack.stop_service(victim)
     # The page checks /health at load: reload once the gateway's (cached) report has seen the death.
     await eventually(
         lambda: health_report(stack), lambda report: "oauth-service" in report["missing"], timeout=30
@@ -128,7 +127,6 @@ async def test_the_banner_names_a_broken_part_and_clears_when_it_goes(
     await expect(banner).not_to_contain_text("Some services are unavailable")
     await expect(page.get_by_test_id("health-problems")).to_contain_text("isnet-medium")
     await expect(page.get_by_test_id("health-problems")).to_contain_text("corrupt")
-    await broken.stop()
-    stack.processes.remove(broken)
+    await stack.stop_service(broken)
     await expect(banner).to_be_hidden(timeout=40_000)
     await context.close()

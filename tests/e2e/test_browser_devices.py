@@ -61,8 +61,7 @@ async def second_gateway(stack: Stack) -> AsyncIterator[str]:
         stack.process_env["gateway"] = first
     await wait_for_port("127.0.0.1", port, timeout=30)
     yield f"http://localhost:{port}"
-    await process.stop()
-    stack.processes.remove(process)
+    await stack.stop_service(process)
 
 
 @pytest.fixture(scope="module")

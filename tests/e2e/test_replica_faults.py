@@ -267,8 +267,7 @@ async def test_rolling_restart_drops_nothing(scaled: Stack, database_url: str) -
         try:
             await when(lambda: tally.answered >= 20)
             for old in image_replicas(scaled):
-                assert await old.stop() == 0  # a clean exit after draining
-                scaled.processes.remove(old)
+                assert await scaled.stop_service(old) == 0  # a clean exit after draining
                 await scaled.start_service("image-service")
                 await scaled.wait_for_services({"image-service": REPLICAS})
             rolled_at = tally.answered
@@ -323,8 +322,7 @@ async def test_a_replica_killed_under_load(scaled: Stack, database_url: str) -> 
         served_at_kill.update(await replica_stats(scaled))
         spread.update(since(served_before, served_at_kill))
         killed = image_replicas(scaled)[0]
-        await killed.kill()
-        scaled.processes.remove(killed)
+        await scaled.stop_service(killed, kill=True)
         killed_at = tally.answered
         await when(lambda: tally.answered >= max(OPERATIONS, killed_at + 40))
 
@@ -386,8 +384,7 @@ async def test_a_replica_killed_during_a_background_removal_costs_seconds(scaled
             raise AssertionError("every removal finished before its replica could be found")
         (held_by,) = holder
         victim = replica_with_id(scaled, held_by)
-        await victim.kill()
-        scaled.processes.remove(victim)
+        await scaled.stop_service(victim, kill=True)
         killed_at = loop.time()
         async with await removal as response:
             body = await response.json()

@@ -177,8 +177,7 @@ async def test_session_service_killed_then_restarted(stack: Stack, http: aiohttp
         assert response.status == 200
         before = await response.json()
     victim = next(p for p in stack.processes if p.module == "session_service")
-    await victim.kill()
-    stack.processes.remove(victim)
+    await stack.stop_service(victim, kill=True)
 
     # The dead process's connection closes with it, so the next ping misses it: /health says so once
     # its cache runs out. Allowed: many cache periods (a loaded machine), far less than a cached

@@ -184,6 +184,17 @@ class Stack:
         log.info("started", process=name, pid=process.process.pid if process.process else None)
         return process
 
+    async def stop_service(self, process: ServiceProcess, *, kill: bool = False) -> int | None:
+        """Stop one process this stack started and forget it (``stop`` will not stop it again):
+        SIGTERM and its drain, or with ``kill`` SIGKILL, as a crash or the OOM killer does. Its
+        exit code."""
+        if kill:
+            await process.kill()
+        code = await process.stop()  # after a kill this only reads the exit code
+        self.processes.remove(process)
+        log.info("stopped", process=process.name, exit_code=code)
+        return code
+
     async def wait_for_services(self, expected: Mapping[str, int], timeout: float = 180.0) -> None:
         """Wait until each named service has at least the expected number of instances answering.
 
