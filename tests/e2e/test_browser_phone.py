@@ -126,6 +126,13 @@ async def box(page: Page, testid: str) -> dict[str, float]:
     return dict(found)
 
 
+async def next_frames(page: Page, count: int = 2) -> None:
+    """Lets ``count`` animation frames pass. Chromium hands touch moves to the page at the next
+    frame, not when the input call returns, so a box read straight after one may predate it."""
+    for _ in range(count):
+        await page.evaluate("new Promise(done => requestAnimationFrame(() => done(null)))")
+
+
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
     return not (
         a["x"] + a["width"] <= b["x"]
@@ -203,6 +210,7 @@ async def test_phone_editor(stack: Stack, browser: Browser, photos: dict[str, Pa
     await touch("touchStart", (cx - 30, cy), (cx + 30, cy))
     for step in range(1, 6):
         await touch("touchMove", (cx - 30 - 18 * step, cy), (cx + 30 + 18 * step, cy))
+    await next_frames(page)
     zoom = float(await viewport.get_attribute("data-zoom") or 0)
     assert zoom > 2.5
     # Two fingers moving together pan.
@@ -212,6 +220,7 @@ async def test_phone_editor(stack: Stack, browser: Browser, photos: dict[str, Pa
             "touchMove", (cx - 120 + 15 * step, cy + 10 * step), (cx + 120 + 15 * step, cy + 10 * step)
         )
     await touch("touchEnd")
+    await next_frames(page)
     panned = await box(page, "editor-preview")
     assert panned["x"] > before_pan["x"] + 20 and panned["y"] > before_pan["y"] + 10
     after = await box(page, "compare-before")
