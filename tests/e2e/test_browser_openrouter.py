@@ -165,6 +165,17 @@ async def test_connect_chat_edit_undo_disconnect(ai_stack: Stack, browser: Brows
             assert isinstance(a, tuple) and isinstance(b, tuple)
             assert all(abs((255 - p) - q) <= 24 for p, q in zip(a, b, strict=True)), ((x, y), a, b)
 
+        # The model answered a PNG: the panel says so, and brings it back to a JPEG as one more version.
+        came_back = editor.get_by_test_id("ai-edit-came-back")
+        await expect(came_back).to_contain_text("Came back 480×320 PNG; the original was 480×320 JPEG.")
+        await came_back.get_by_test_id("ai-edit-restore").click()
+        response = await page.request.get(await preview_src(page, 3))
+        assert response.ok, response.status
+        brought_back = Image.open(io.BytesIO(await response.body()))
+        assert (brought_back.format, brought_back.size) == ("JPEG", (480, 320))
+        await editor.get_by_test_id("undo").click()
+        await preview_src(page, 2)
+
         # Undo brings the original back, pixel for pixel; redo the edit again.
         await editor.get_by_test_id("undo").click()
         restored = await pixels(page, await preview_src(page, 1))
