@@ -51,13 +51,17 @@ async def set_fake_mode(stack: Stack, mode: str, times: int = 1) -> None:
         assert response.status == 200, await response.text()
 
 
-async def pixels(page: Page, url: str) -> Image.Image:
+async def fetched(page: Page, url: str) -> Image.Image:
     """A version's bytes as the browser's session gets them (same cookies), decoded."""
     response = await page.request.get(url)
     assert response.ok, response.status
     image = Image.open(io.BytesIO(await response.body()))
     image.load()
-    return image.convert("RGB")
+    return image
+
+
+async def pixels(page: Page, url: str) -> Image.Image:
+    return (await fetched(page, url)).convert("RGB")
 
 
 def mean(image: Image.Image) -> list[float]:
@@ -169,9 +173,7 @@ async def test_connect_chat_edit_undo_disconnect(ai_stack: Stack, browser: Brows
         came_back = editor.get_by_test_id("ai-edit-came-back")
         await expect(came_back).to_contain_text("Came back 480×320 PNG; the original was 480×320 JPEG.")
         await came_back.get_by_test_id("ai-edit-restore").click()
-        response = await page.request.get(await preview_src(page, 3))
-        assert response.ok, response.status
-        brought_back = Image.open(io.BytesIO(await response.body()))
+        brought_back = await fetched(page, await preview_src(page, 3))
         assert (brought_back.format, brought_back.size) == ("JPEG", (480, 320))
         await editor.get_by_test_id("undo").click()
         await preview_src(page, 2)
