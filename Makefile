@@ -37,8 +37,8 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Stamps make a second run install nothing unless a lock or project file changed.
-# Importing pymatting compiles its numba kernels into its own __pycache__ (cache=True): ~30 s here,
-# minutes on a loaded machine, paid once at install instead of by the first alpha matting.
+# Importing pymatting compiles its numba kernels into its own __pycache__ (cache=True): 30-45 s on
+# an idle 2-core machine, minutes on a loaded one, paid once at install, not by the first matting.
 $(VENV)/.installed: $(UV) uv.lock $(PY_PROJECTS)
 	$(UV) sync --frozen --all-packages
 	$(PY) -c "import pymatting"

@@ -114,9 +114,9 @@ _SAMPLE_SHARE = 8
 _SAMPLE_BIAS: dict[str, float] = {"jpeg": 1.0, "webp": 1.02, "avif": 1.0}
 # How far a sample's bytes may stray from that: a neighbouring quality whose sample lands this
 # close to the target may be the answer at full size as well, so the full-size search encodes it
-# in the same round (``_first_round``). WebP: 0.99-1.06 above, and 1.03 +- 0.02 (0.99-1.06) on
-# the bench's photos at q78-82; AVIF's, unmeasured, taken as WebP's. JPEG's sample holds the answer
-# within its pair (2.0 full-size encodes per photo in the bench), so a third would be waste.
+# in the same round (``_first_round``). WebP's ratio above runs 0.99-1.06 around the 1.02 its
+# bias assumes, so about -3 % to +4 %; AVIF's, unmeasured, is taken as WebP's. JPEG's sample holds
+# the answer within its pair (2.0 full-size encodes per photo in the bench): a third would be waste.
 _SAMPLE_SPREAD: dict[str, float] = {"jpeg": 0.0, "webp": 0.04, "avif": 0.04}
 # The sample search's first round: the top quality and this many steps below it, side by side,
 # so that the secant has a measured slope near where binding targets land from the start.
